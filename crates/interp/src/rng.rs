@@ -1,0 +1,1 @@
+//! rng (work in progress).
