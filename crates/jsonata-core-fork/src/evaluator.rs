@@ -3776,6 +3776,8 @@ pub struct EvaluatorOptions {
     /// Deferred until the separate `MakeArray(u16)` truncation bug is fixed (see
     /// the design spec's "Sequence length → D2015" section).
     pub max_sequence_length: Option<usize>,
+    /// BATON: the evaluation step budget (see [`StepBudget`]). `None` = unlimited.
+    pub steps: Option<StepBudget>,
 }
 
 /// The values under `*`, following jsonata-js `evaluateWildcard`: the
@@ -4330,11 +4332,46 @@ pub(crate) fn check_sequence_length(
 /// cancellation and so no code for it; like U1001 and U1002 this one is ours.
 #[inline(always)]
 pub(crate) fn check_cancelled(options: &EvaluatorOptions) -> Result<(), EvaluatorError> {
+    // BATON: the step budget is charged at every checkpoint (each evaluated node and each
+    // iteration of a loop that evaluates no node), so a pure caller bounds time without a clock.
+    if let Some(steps) = &options.steps {
+        steps.charge()?;
+    }
     match &options.cancel {
         Some(token) if token.is_cancelled() => Err(EvaluatorError::EvaluationError(
             "U1003: Evaluation cancelled".to_string(),
         )),
         _ => Ok(()),
+    }
+}
+
+/// BATON: an evaluation step budget shared by the clones of one evaluation's options.
+/// Every checkpoint (node evaluation, loop iteration) uses one step; when none is left the
+/// evaluation fails with U1001, the code jsonata-js's time box raises.
+#[derive(Clone, Debug, Default)]
+pub struct StepBudget(std::rc::Rc<std::cell::Cell<u64>>);
+
+impl StepBudget {
+    /// A budget of `steps` checkpoints.
+    pub fn new(steps: u64) -> Self {
+        StepBudget(std::rc::Rc::new(std::cell::Cell::new(steps)))
+    }
+
+    /// Steps not used yet.
+    pub fn remaining(&self) -> u64 {
+        self.0.get()
+    }
+
+    #[inline]
+    fn charge(&self) -> Result<(), EvaluatorError> {
+        let left = self.0.get();
+        if left == 0 {
+            return Err(EvaluatorError::EvaluationError(
+                "U1001: Expression evaluation timeout: Check for infinite loop".to_string(),
+            ));
+        }
+        self.0.set(left - 1);
+        Ok(())
     }
 }
 

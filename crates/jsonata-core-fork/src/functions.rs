@@ -61,7 +61,6 @@ fn js_slice<T: Clone>(arr: &[T], start: i64, end: Option<i64>) -> Vec<T> {
 
 pub mod string {
     use super::*;
-    use regex::Regex;
 
     /// Helper to detect and extract regex from a JValue
     pub fn extract_regex(value: &JValue) -> Option<(String, String)> {
@@ -71,32 +70,113 @@ pub mod string {
         }
     }
 
-    /// Helper to build a Regex from pattern and flags
-    pub fn build_regex(pattern: &str, flags: &str) -> Result<Regex, FunctionError> {
-        // Convert JSONata flags to Rust inline regex flags. Only emit the
-        // group for flags Rust regex knows; a bare "(?)" (e.g. from the
-        // internal-only `g` flag alone) is a syntax error.
-        let mut inline = String::new();
-        if flags.contains('i') {
-            inline.push('i'); // case-insensitive
+    /// BATON: JSONata regexes are JavaScript regexes, so they are compiled with `regress`
+    /// (an ECMAScript engine: lookbehind, backreferences, JavaScript's `\d`, `\w`, `\s`)
+    /// instead of Rust's `regex`. This wrapper offers the few `regex::Regex` methods the
+    /// engine uses, with byte offsets into the subject.
+    pub struct Regex {
+        inner: regress::Regex,
+    }
+
+    /// A matched span of a subject string (`regex::Match`'s shape).
+    #[derive(Clone, Copy)]
+    pub struct Found<'s> {
+        subject: &'s str,
+        start: usize,
+        end: usize,
+    }
+
+    impl<'s> Found<'s> {
+        pub fn start(&self) -> usize {
+            self.start
         }
-        if flags.contains('m') {
-            inline.push('m'); // multi-line
+        pub fn end(&self) -> usize {
+            self.end
         }
-        if flags.contains('s') {
-            inline.push('s'); // dot matches newline
+        pub fn is_empty(&self) -> bool {
+            self.start == self.end
+        }
+        pub fn as_str(&self) -> &'s str {
+            &self.subject[self.start..self.end]
+        }
+    }
+
+    /// A match with its groups (`regex::Captures`' shape): group 0 is the whole match.
+    pub struct Captures<'s> {
+        subject: &'s str,
+        found: regress::Match,
+    }
+
+    impl<'s> Captures<'s> {
+        pub fn len(&self) -> usize {
+            self.found.captures.len() + 1
+        }
+        pub fn get(&self, index: usize) -> Option<Found<'s>> {
+            let range = self.found.group(index)?;
+            Some(Found { subject: self.subject, start: range.start, end: range.end })
+        }
+    }
+
+    impl Regex {
+        pub fn is_match(&self, subject: &str) -> bool {
+            self.inner.find(subject).is_some()
         }
 
-        let mut regex_pattern = String::new();
-        if !inline.is_empty() {
-            regex_pattern.push_str("(?");
-            regex_pattern.push_str(&inline);
-            regex_pattern.push(')');
+        /// The first match at or after byte `start` (lookbehind sees the text before it).
+        pub fn find_at<'s>(&self, subject: &'s str, start: usize) -> Option<Found<'s>> {
+            self.captures_at(subject, start)
+                .and_then(|captures| captures.get(0))
         }
-        regex_pattern.push_str(pattern);
 
-        Regex::new(&regex_pattern)
-            .map_err(|e| FunctionError::ArgumentError(format!("Invalid regex: {}", e)))
+        pub fn captures_at<'s>(&self, subject: &'s str, start: usize) -> Option<Captures<'s>> {
+            let start = if start > subject.len() { return None } else { start };
+            if !subject.is_char_boundary(start) {
+                return None;
+            }
+            let found = self.inner.find_from(subject, start).next()?;
+            Some(Captures { subject, found })
+        }
+
+        /// The pieces of `subject` between matches (`regex::Regex::split`).
+        pub fn split<'s>(&self, subject: &'s str) -> Vec<&'s str> {
+            let mut pieces = Vec::new();
+            let mut last = 0;
+            for found in self.inner.find_iter(subject) {
+                pieces.push(&subject[last..found.start()]);
+                last = found.end();
+            }
+            pieces.push(&subject[last..]);
+            pieces
+        }
+    }
+
+    thread_local! {
+        /// Recently compiled regexes by (flags, pattern): an expression applies the same
+        /// regex to many strings.
+        static REGEX_CACHE: std::cell::RefCell<std::collections::HashMap<(String, String), std::rc::Rc<Regex>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+
+    /// Helper to build a Regex from pattern and flags (BATON: ECMAScript semantics).
+    pub fn build_regex(pattern: &str, flags: &str) -> Result<std::rc::Rc<Regex>, FunctionError> {
+        let key = (flags.to_string(), pattern.to_string());
+        if let Some(re) = REGEX_CACHE.with(|cache| cache.borrow().get(&key).cloned()) {
+            return Ok(re);
+        }
+        // JSONata regexes are always global; `g` is not a matching flag. Only `i` and `m`
+        // are JSONata flags; `s` is accepted as in JavaScript.
+        let js_flags: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's')).collect();
+        let inner = regress::Regex::with_flags(pattern, js_flags.as_str())
+            .map_err(|e| FunctionError::ArgumentError(format!("Invalid regex: {}", e)))?;
+        let re = std::rc::Rc::new(Regex { inner });
+        REGEX_CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() >= 256 {
+                cache.clear();
+            }
+            cache.insert(key, re.clone());
+        });
+        Ok(re)
     }
 
     /// $string(value, prettify) - Convert value to string
@@ -380,11 +460,10 @@ pub mod string {
     /// Normalizes whitespace by replacing runs of whitespace characters (space, tab, newline, etc.)
     /// with a single space, then strips leading and trailing spaces.
     pub fn trim(s: &str) -> Result<JValue, FunctionError> {
-        use regex::Regex;
         use std::sync::OnceLock;
 
-        static WS_REGEX: OnceLock<Regex> = OnceLock::new();
-        let ws_regex = WS_REGEX.get_or_init(|| Regex::new(r"[ \t\n\r]+").unwrap());
+        static WS_REGEX: OnceLock<regex::Regex> = OnceLock::new();
+        let ws_regex = WS_REGEX.get_or_init(|| regex::Regex::new(r"[ \t\n\r]+").unwrap());
 
         let normalized = ws_regex.replace_all(s, " ");
         Ok(JValue::string(normalized.trim()))
@@ -422,7 +501,7 @@ pub mod string {
         if let Some((pattern, flags)) = extract_regex(separator) {
             let re = build_regex(&pattern, &flags)?;
 
-            let parts: Vec<JValue> = re.split(s).map(JValue::string).collect();
+            let parts: Vec<JValue> = re.split(s).into_iter().map(JValue::string).collect();
 
             // Truncate to limit if specified (limit is max number of results)
             let result = if let Some(lim) = limit {
@@ -729,12 +808,8 @@ pub mod string {
             };
             // A regex without groups needs only the match's bounds, which
             // the regex finds faster than its captures.
-            let (found, groups) = if self.re.captures_len() == 1 {
-                match self.re.find_at(self.s, start) {
-                    Some(found) => (found, Vec::new()),
-                    None => return self.end(),
-                }
-            } else {
+            // BATON: `regress` reports the groups with every match.
+            let (found, groups) = {
                 match self.re.captures_at(self.s, start) {
                     Some(caps) => {
                         let groups = (1..caps.len())

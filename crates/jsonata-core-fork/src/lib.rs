@@ -150,3 +150,13 @@ pub mod value;
 mod vm;
 
 pub use expression::Expression;
+
+/// BATON: `$fromMillis(millis, picture, timezone)` for hosts that override `$now` with their
+/// own instant (Baton's pure evaluation never reads the clock).
+pub fn from_millis(
+    millis: i64,
+    picture: Option<&str>,
+    timezone: Option<&str>,
+) -> Result<value::JValue, evaluator::EvaluatorError> {
+    Ok(datetime::from_millis_with_picture(millis, picture, timezone)?)
+}

@@ -1,14 +1,46 @@
 //! JSONata for Step Functions: compile once per definition, evaluate per state.
 //!
 //! This crate is the seam between Baton and the JSONata engine: the rest of Baton sees only
-//! [`Expression`], [`Bindings`] and [`Error`].
+//! [`Expression`], [`Bindings`], [`Options`], [`Limits`] and [`Error`]. The engine is Baton's
+//! fork of `jsonata-core` (`crates/jsonata-core-fork`, see its FORK.md), which implements
+//! JSONata as the reference implementation does; this crate adds what Step Functions changes:
+//!
+//! - AWS's added functions `$partition`, `$range`, `$hash`, `$random` (with an optional seed),
+//!   `$uuid` and `$parse` (see [`aws`]); `$eval` is not available, as on AWS.
+//! - Limits, so that an expression from anyone cannot hang or exhaust memory: an evaluation
+//!   depth, a step budget (counted, never timed) and a sequence-length bound ([`Limits`]).
+//! - Conversion from and to `serde_json::Value` that keeps integers as integers, and that
+//!   reports a function result as an error instead of converting it.
+//!
+//! Purity: this crate reads no clock and makes no random numbers of its own. Entropy for
+//! `$random()`, `$uuid()` and `$shuffle()` comes from the caller's `random` source, and the
+//! time for `$now()` and `$millis()` from [`Options::now_millis`]. When that is `None` the
+//! engine's own `$now`/`$millis` read the system clock: that is the one accepted exception.
+//!
+//! Threads: an [`Expression`] holds only the source text and the parsed syntax tree, which is
+//! `Send + Sync`; the engine's values are not `Send`, so they live only inside one call of
+//! [`Expression::evaluate`].
 
+pub mod aws;
+mod convert;
+
+use std::sync::Arc;
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions, StepBudget};
+use jsonata_core::value::JValue;
 use serde_json::Value;
 
-/// A compiled JSONata expression. `Send + Sync`, so a compiled definition can be shared.
+pub use convert::type_name;
+
+/// A compiled JSONata expression. `Send + Sync + Clone`: a compiled definition is shared
+/// across threads, and cloning is two reference-count increments.
 #[derive(Debug, Clone)]
 pub struct Expression {
-    text: String,
+    text: Arc<str>,
+    ast: Arc<AstNode>,
+    /// Which host functions the text can reach, so an evaluation registers only those.
+    uses: aws::Uses,
 }
 
 /// Variables visible to an evaluation (`$states`, workflow variables).
@@ -18,34 +50,174 @@ pub struct Bindings {
     pub vars: Vec<(String, Value)>,
 }
 
+/// Bounds on one evaluation, so that no expression can hang or exhaust memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest nesting of evaluation (about three levels per non-tail recursive call).
+    /// Exceeding it fails with `U1001` (stack overflow).
+    pub max_depth: usize,
+    /// Evaluation steps: one per evaluated node and per iteration of a built-in loop.
+    /// Running out fails with `U1001` (evaluation timeout). Counted, never timed.
+    pub max_steps: u64,
+    /// Longest sequence a path, range, `$append` or higher-order function may build.
+    /// Exceeding it fails with `D2015`.
+    pub max_sequence_length: usize,
+}
+
+impl Default for Limits {
+    /// Generous for any real Step Functions payload (at most 256 KiB), small enough that a
+    /// runaway expression stops within about a second and a few hundred MiB.
+    fn default() -> Self {
+        Limits {
+            max_depth: 5_000,
+            max_steps: 20_000_000,
+            max_sequence_length: 10_000_000,
+        }
+    }
+}
+
+/// Per-evaluation settings beyond the bindings.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Bounds on the evaluation.
+    pub limits: Limits,
+    /// The time `$now()` and `$millis()` return, in milliseconds since the Unix epoch
+    /// (Step Functions gives one evaluation one instant). `None`: the system clock.
+    pub now_millis: Option<i64>,
+}
+
 /// A JSONata compile or evaluation error, with the reference implementation's code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Error {
-    /// e.g. `T0410`, `D3001`, `S0201`.
+    /// e.g. `T0410`, `D3001`, `S0201`; [`UNSUPPORTED_RESULT`] for a function result.
     pub code: String,
-    /// The reference implementation's message.
+    /// The reference implementation's message (without the code).
     pub message: String,
 }
+
+/// The [`Error::code`] of an evaluation whose result is (or contains) a function, which
+/// Step Functions reports as "returned an unsupported result type".
+pub const UNSUPPORTED_RESULT: &str = "BATON_UNSUPPORTED_RESULT";
 
 impl Expression {
     /// Compiles `text` (without the `{% %}` delimiters).
     pub fn compile(text: &str) -> Result<Expression, Error> {
-        Ok(Expression { text: text.to_owned() })
+        let ast =
+            jsonata_core::parser::parse(text).map_err(|e| Error::from_message(&e.to_string()))?;
+        Ok(Expression {
+            text: Arc::from(text),
+            ast: Arc::new(ast),
+            uses: aws::Uses::scan(text),
+        })
     }
+
     /// The source text.
     pub fn text(&self) -> &str {
         &self.text
     }
-    /// Evaluates against `input` with `bindings`; `Ok(None)` is JSONata's *undefined*.
-    /// `random` supplies entropy for `$random()` and `$uuid()`.
+
+    /// Evaluates against `input` with `bindings` and default [`Options`]; `Ok(None)` is
+    /// JSONata's *undefined*. `random` supplies entropy for `$random()`, `$uuid()` and
+    /// `$shuffle()`; it is called at most once, and only by expressions that use them.
     pub fn evaluate(
         &self,
         input: &Value,
         bindings: &Bindings,
         random: &mut dyn FnMut() -> u64,
     ) -> Result<Option<Value>, Error> {
-        let _ = (input, bindings, random);
-        Err(Error { code: "D0000".into(), message: "JSONata is not wired yet".into() })
+        self.evaluate_with(Some(input), bindings, &Options::default(), random)
+    }
+
+    /// Evaluates with explicit [`Options`]. `input` `None` is an undefined input (no `$`).
+    pub fn evaluate_with(
+        &self,
+        input: Option<&Value>,
+        bindings: &Bindings,
+        options: &Options,
+        random: &mut dyn FnMut() -> u64,
+    ) -> Result<Option<Value>, Error> {
+        let input = match input {
+            Some(value) => convert::to_jvalue(value),
+            None => JValue::Undefined,
+        };
+        let result = self.evaluate_jvalue(&input, bindings, options, random)?;
+        convert::from_jvalue(&result)
+    }
+
+    /// Evaluates on engine values; the result may be a function.
+    fn evaluate_jvalue(
+        &self,
+        input: &JValue,
+        bindings: &Bindings,
+        options: &Options,
+        random: &mut dyn FnMut() -> u64,
+    ) -> Result<JValue, Error> {
+        let mut context = Context::new();
+        for (name, value) in &bindings.vars {
+            context.bind(name.clone(), convert::to_jvalue(value));
+        }
+        let limits = options.limits;
+        let engine_options = EvaluatorOptions {
+            max_stack_depth: Some(limits.max_depth),
+            max_sequence_length: Some(limits.max_sequence_length),
+            steps: Some(StepBudget::new(limits.max_steps)),
+            ..EvaluatorOptions::default()
+        };
+        let mut evaluator = Evaluator::with_options(context, engine_options);
+        aws::register(&mut evaluator, self.uses, options.now_millis, random)
+            .map_err(|e| Error::from_evaluator(&e))?;
+        evaluator
+            .evaluate(&self.ast, input)
+            .map_err(|e| Error::from_evaluator(&e))
     }
 }
+
+impl Error {
+    /// An error with a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Error {
+        Error {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    fn from_evaluator(error: &EvaluatorError) -> Error {
+        Error::from_message(error.message())
+    }
+
+    /// Splits the engine's `"<prefix>X0000: message"` text into code and message. The code
+    /// is the first `letter + 4 digits + ':'` in the text; the engine puts it first except
+    /// for a few parse errors (`"Invalid syntax: T1006: ..."`).
+    fn from_message(text: &str) -> Error {
+        let bytes = text.as_bytes();
+        for start in 0..bytes.len().saturating_sub(5) {
+            let at_word_start = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+            if at_word_start
+                && bytes[start].is_ascii_uppercase()
+                && bytes[start + 1..start + 5].iter().all(u8::is_ascii_digit)
+                && bytes[start + 5] == b':'
+            {
+                let code = &text[start..start + 5];
+                let message = text[start + 6..].trim_start();
+                // Baton's depth limit is the reference time box's, so it reports U1001.
+                return match code {
+                    "D1011" => Error::new("U1001", STACK_OVERFLOW),
+                    _ => Error::new(code, message),
+                };
+            }
+        }
+        // Uncoded engine errors. jsonata-js has a code for every error it raises; these
+        // messages name the situation the reference reports as below.
+        if text.contains("Unclosed comment") {
+            return Error::new("S0106", "Comment has no closing tag");
+        }
+        Error::new("D0000", text)
+    }
+}
+
+/// The reference time box's message for a too-deep evaluation (code `U1001`).
+const STACK_OVERFLOW: &str = "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.";
+
+#[cfg(test)]
+mod tests;

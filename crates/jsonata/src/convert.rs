@@ -1,0 +1,154 @@
+//! Conversion between `serde_json::Value` and the engine's values, and AWS's type names.
+//!
+//! JSONata numbers are IEEE doubles, as in JavaScript. Going back to JSON, an integral
+//! number is written without a fraction (`1`, not `1.0`), and every other number as
+//! JavaScript's `JSON.stringify` writes it (shortest round trip, `1e-7`, `1e+21`).
+
+use jsonata_core::value::{JArray, JValue};
+use serde_json::{Map, Number, Value};
+
+use crate::{Error, UNSUPPORTED_RESULT};
+
+/// The type name of a JSON value as Step Functions' error causes spell it:
+/// `'array'`, `'null'`, `'number'`, `'string'`, `'boolean'` or `'object'`.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// A JSON value as an engine value.
+pub(crate) fn to_jvalue(value: &Value) -> JValue {
+    match value {
+        Value::Null => JValue::Null,
+        Value::Bool(b) => JValue::Bool(*b),
+        Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => JValue::string(s.as_str()),
+        Value::Array(items) => JValue::Array(JArray::new(items.iter().map(to_jvalue).collect())),
+        Value::Object(map) => JValue::object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), to_jvalue(value)))
+                .collect(),
+        ),
+    }
+}
+
+/// An engine result as JSON: `None` for undefined, an error for a function anywhere in it.
+/// Undefined values inside arrays and objects are left out, as `JSON.stringify` does.
+pub(crate) fn from_jvalue(value: &JValue) -> Result<Option<Value>, Error> {
+    match value {
+        JValue::Undefined => Ok(None),
+        other => convert_defined(other).map(Some),
+    }
+}
+
+fn convert_defined(value: &JValue) -> Result<Value, Error> {
+    Ok(match value {
+        JValue::Null | JValue::Undefined => Value::Null,
+        JValue::Bool(b) => Value::Bool(*b),
+        JValue::Number(n) => number(*n),
+        JValue::String(s) => Value::String(s.to_string()),
+        JValue::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                if !item.is_undefined() {
+                    out.push(convert_defined(item)?);
+                }
+            }
+            Value::Array(out)
+        }
+        JValue::Object(map) => {
+            let mut out = Map::with_capacity(map.len());
+            for (key, item) in map.iter() {
+                if !item.is_undefined() {
+                    out.insert(key.clone(), convert_defined(item)?);
+                }
+            }
+            Value::Object(out)
+        }
+        JValue::Lambda(_) | JValue::Builtin { .. } | JValue::Regex { .. } => {
+            return Err(Error::new(
+                UNSUPPORTED_RESULT,
+                "The expression returned a function, which is not a JSON value",
+            ));
+        }
+    })
+}
+
+/// A JSONata number as JSON. Non-finite numbers (which JSONata's operators never yield)
+/// become `null`, as in `JSON.stringify`.
+pub(crate) fn number(n: f64) -> Value {
+    if !n.is_finite() {
+        return Value::Null;
+    }
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        // Exactly representable integers; `-0` prints as `0`, as in JavaScript.
+        return Value::Number(Number::from(n as i64));
+    }
+    js_number_text(n)
+        .parse::<Number>()
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
+}
+
+/// JavaScript's `String(number)` for a finite number: plain digits for magnitudes in
+/// [1e-6, 1e21), exponent form (with an explicit `+`) outside.
+fn js_number_text(n: f64) -> String {
+    if n == 0.0 {
+        return "0".to_owned();
+    }
+    if (1e-6..1e21).contains(&n.abs()) {
+        return format!("{n}");
+    }
+    let text = format!("{n:e}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if !exponent.starts_with('-') => {
+            format!("{mantissa}e+{exponent}")
+        }
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_print_as_javascript_does() {
+        let cases = [
+            (1.0, "1"),
+            (-0.0, "0"),
+            (1.5, "1.5"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1e-7, "1e-7"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (123456789012345680000.0, "123456789012345680000"),
+            (9007199254740993.0, "9007199254740992"),
+        ];
+        for (n, text) in cases {
+            assert_eq!(number(n).to_string(), text, "{n}");
+        }
+    }
+
+    #[test]
+    fn type_names_are_aws_spellings() {
+        let cases = [
+            ("null", "null"),
+            ("true", "boolean"),
+            ("1.5", "number"),
+            ("\"x\"", "string"),
+            ("[]", "array"),
+            ("{}", "object"),
+        ];
+        for (json, name) in cases {
+            let value: Value = serde_json::from_str(json).unwrap();
+            assert_eq!(type_name(&value), name, "{json}");
+        }
+    }
+}

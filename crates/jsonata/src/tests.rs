@@ -1,0 +1,1 @@
+//! Table tests for Baton's JSONata seam: Step Functions functions, limits, conversion.
