@@ -1,0 +1,1 @@
+//! Tests of ARN and name handling.

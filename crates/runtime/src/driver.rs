@@ -1,0 +1,692 @@
+//! The execution driver: feeds events to the interpreter, commits each transition, then
+//! carries out its commands.
+//!
+//! Each execution is advanced by one task at a time (a per-execution async mutex). Live
+//! `Execution`s are cached up to a capacity; an evicted or never-loaded execution is rebuilt by
+//! replaying its inbox through the interpreter, so a parked execution costs only its rows.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use baton_asl::{Resource, StateMachine};
+use baton_interp::{Command, Entropy, Event, Execution, ExecutionInfo, Status, Transition};
+use baton_store::{
+    Commit, ExecutionOutcome, ExecutionRecord, ExecutionStatus, InboxRecord, Millis, PageRequest,
+    Store, TaskRecord, TaskState, TaskUpdate,
+};
+use tokio::sync::{Notify, oneshot, watch};
+
+use crate::codec::{self, Entry};
+use crate::dispatch::{Completion, DispatchedTask, TaskDispatcher};
+use crate::timers::Timers;
+use crate::{Clock, Error, arn};
+
+/// How many timers one refill reads at most.
+const REFILL_LIMIT: usize = 50_000;
+
+/// Runtime settings the driver needs.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) region: String,
+    pub(crate) account: String,
+    pub(crate) cache_capacity: usize,
+    pub(crate) timer_window_ms: Millis,
+    pub(crate) max_activity_wait: std::time::Duration,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) dispatcher: Arc<dyn TaskDispatcher>,
+    pub(crate) settings: Settings,
+    pub(crate) this: Weak<Inner>,
+    slots: Mutex<HashMap<Arc<str>, Arc<SlotCell>>>,
+    tick: AtomicU64,
+    machines: Mutex<HashMap<String, Arc<StateMachine>>>,
+    pub(crate) timers: Timers,
+    activity_waiters: Mutex<HashMap<String, Arc<Notify>>>,
+    finish_waiters: Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>,
+    pub(crate) shutdown: watch::Sender<bool>,
+    /// Counters for tests and metrics.
+    pub(crate) replays: AtomicU64,
+    pub(crate) commits: AtomicU64,
+}
+
+struct SlotCell {
+    last_used: AtomicU64,
+    slot: tokio::sync::Mutex<Option<Live>>,
+}
+
+/// A cached, running execution.
+struct Live {
+    execution: Execution,
+    /// The next inbox sequence number (the commit fence).
+    seq: u64,
+}
+
+/// A precondition checked under the execution's lock before an event is fed.
+#[derive(Debug, Clone)]
+pub(crate) enum Check {
+    None,
+    /// The task must still be waiting for a worker (activity claims).
+    TaskScheduled(String),
+    /// The task must not be closed (callbacks).
+    TaskOpen(String),
+}
+
+/// What happened to a delivered event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Delivered {
+    /// The step was committed; the execution's status after it.
+    Committed(ExecutionStatus),
+    /// The interpreter had nothing to do with it, or the precondition failed.
+    Ignored,
+    /// The execution is not running.
+    NotRunning,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// 32 bytes from the operating system.
+pub(crate) fn entropy() -> Result<Entropy, Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
+}
+
+pub(crate) fn status_of(status: &Status) -> ExecutionStatus {
+    match status {
+        Status::Running => ExecutionStatus::Running,
+        Status::Succeeded => ExecutionStatus::Succeeded,
+        Status::Failed => ExecutionStatus::Failed,
+        Status::TimedOut => ExecutionStatus::TimedOut,
+        Status::Aborted => ExecutionStatus::Aborted,
+    }
+}
+
+impl Inner {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        dispatcher: Arc<dyn TaskDispatcher>,
+        settings: Settings,
+    ) -> Arc<Inner> {
+        Arc::new_cyclic(|this| Inner {
+            store,
+            clock,
+            dispatcher,
+            settings,
+            this: this.clone(),
+            slots: Mutex::new(HashMap::new()),
+            tick: AtomicU64::new(0),
+            machines: Mutex::new(HashMap::new()),
+            timers: Timers::new(),
+            activity_waiters: Mutex::new(HashMap::new()),
+            finish_waiters: Mutex::new(HashMap::new()),
+            shutdown: watch::channel(false).0,
+            replays: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        })
+    }
+
+    /// The parsed state machine for a definition id (cached).
+    pub(crate) async fn machine(&self, definition_id: &str) -> Result<Arc<StateMachine>, Error> {
+        if let Some(machine) = lock(&self.machines).get(definition_id) {
+            return Ok(Arc::clone(machine));
+        }
+        let text = self
+            .store
+            .get_definition(definition_id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("definition {definition_id} is missing")))?;
+        self.machine_from_text(definition_id, &text)
+    }
+
+    pub(crate) fn machine_from_text(
+        &self,
+        definition_id: &str,
+        text: &str,
+    ) -> Result<Arc<StateMachine>, Error> {
+        if let Some(machine) = lock(&self.machines).get(definition_id) {
+            return Ok(Arc::clone(machine));
+        }
+        let machine = StateMachine::from_text(text).map_err(|diagnostics| {
+            Error::InvalidDefinition(crate::definition_message(&diagnostics))
+        })?;
+        let machine = Arc::new(machine);
+        lock(&self.machines).insert(definition_id.to_owned(), Arc::clone(&machine));
+        Ok(machine)
+    }
+
+    pub(crate) fn execution_info(&self, record: &ExecutionRecord) -> Result<ExecutionInfo, Error> {
+        let parsed = arn::Arn::parse(&record.arn)?;
+        let machine = arn::Arn::parse(&record.state_machine_arn)?;
+        Ok(ExecutionInfo {
+            execution_arn: record.arn.clone(),
+            name: record.name.clone(),
+            state_machine_arn: record
+                .version_arn
+                .clone()
+                .unwrap_or_else(|| record.state_machine_arn.clone()),
+            state_machine_name: machine.parts[0].clone(),
+            role_arn: record.role_arn.clone(),
+            region: parsed.region,
+            account: parsed.account,
+            redrive_count: record.redrive_count,
+        })
+    }
+
+    fn slot(&self, execution_arn: &str) -> Arc<SlotCell> {
+        let tick = self.tick.fetch_add(1, Ordering::Relaxed);
+        let mut slots = lock(&self.slots);
+        if let Some(cell) = slots.get(execution_arn) {
+            cell.last_used.store(tick, Ordering::Relaxed);
+            return Arc::clone(cell);
+        }
+        let cell = Arc::new(SlotCell {
+            last_used: AtomicU64::new(tick),
+            slot: tokio::sync::Mutex::new(None),
+        });
+        slots.insert(Arc::from(execution_arn), Arc::clone(&cell));
+        let capacity = self.settings.cache_capacity;
+        if slots.len() > capacity + capacity / 8 + 1 {
+            evict(&mut slots, capacity);
+        }
+        cell
+    }
+
+    /// How many executions are cached in memory.
+    pub(crate) fn cached(&self) -> usize {
+        lock(&self.slots).len()
+    }
+
+    /// Rebuilds a running execution from its inbox; `None` if it is not running.
+    async fn load(&self, execution_arn: &str) -> Result<Option<Live>, Error> {
+        let Some(record) = self.store.get_execution(execution_arn).await? else {
+            return Err(Error::ExecutionDoesNotExist(format!(
+                "Execution Does Not Exist: '{execution_arn}'"
+            )));
+        };
+        if record.status != ExecutionStatus::Running {
+            return Ok(None);
+        }
+        let inbox = self.store.get_inbox(execution_arn).await?;
+        if inbox.len() as u64 != record.seq {
+            return Err(Error::Internal(format!(
+                "{execution_arn}: inbox has {} entries, the execution says {}",
+                inbox.len(),
+                record.seq
+            )));
+        }
+        let machine = self.machine(&record.definition_id).await?;
+        let info = self.execution_info(&record)?;
+        let input: serde_json::Value = serde_json::from_str(&record.input).map_err(|e| {
+            Error::Internal(format!("{execution_arn}: stored input is not JSON: {e}"))
+        })?;
+        let mut entries = Vec::with_capacity(inbox.len());
+        for (position, entry) in inbox.iter().enumerate() {
+            if entry.seq != position as u64 {
+                return Err(Error::Internal(format!(
+                    "{execution_arn}: inbox gap at {position}"
+                )));
+            }
+            let decoded = codec::decode_entry(&entry.event).map_err(Error::Internal)?;
+            entries.push((decoded, entry.now_ms, entry.entropy));
+        }
+        let mut entries = entries.into_iter();
+        let Some((Entry::Start, now, entropy)) = entries.next() else {
+            return Err(Error::Internal(format!(
+                "{execution_arn}: inbox does not begin with the start"
+            )));
+        };
+        let replayed = std::panic::catch_unwind(AssertUnwindSafe(move || {
+            let (mut execution, _) = Execution::start(machine, info, input, now, entropy);
+            for (entry, now, entropy) in entries {
+                match entry {
+                    Entry::Event(event) => {
+                        execution.handle(event, now, entropy);
+                    }
+                    Entry::Start => return Err("a second start in the inbox".to_owned()),
+                }
+            }
+            Ok(execution)
+        }));
+        let execution = match replayed {
+            Ok(Ok(execution)) => execution,
+            Ok(Err(message)) => return Err(Error::Internal(format!("{execution_arn}: {message}"))),
+            Err(panic) => {
+                return Err(Error::Internal(format!(
+                    "the interpreter panicked replaying {execution_arn}: {}",
+                    panic_message(panic.as_ref())
+                )));
+            }
+        };
+        self.replays.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(Live {
+            execution,
+            seq: record.seq,
+        }))
+    }
+
+    /// Starts an execution: commits its first step, then runs its commands.
+    /// [`baton_store::Error::AlreadyExists`] comes back as `Err(Error::Store(..))`.
+    pub(crate) async fn start(
+        &self,
+        record: ExecutionRecord,
+        machine: Arc<StateMachine>,
+        input: serde_json::Value,
+    ) -> Result<ExecutionStatus, Error> {
+        let info = self.execution_info(&record)?;
+        let now = record.start_ms;
+        let entropy = entropy()?;
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            Execution::start(machine, info, input, now, entropy)
+        }));
+        let (execution, transition) = started.map_err(|panic| {
+            Error::Internal(format!(
+                "the interpreter panicked starting {}: {}",
+                record.arn,
+                panic_message(panic.as_ref())
+            ))
+        })?;
+        let arn: Arc<str> = Arc::from(record.arn.as_str());
+        let cell = self.slot(&arn);
+        let mut slot = cell.slot.lock().await;
+        let inbox = InboxRecord {
+            seq: 0,
+            now_ms: now,
+            entropy,
+            event: codec::START.to_owned(),
+        };
+        let commit = build_commit(
+            &arn,
+            inbox,
+            None,
+            &transition,
+            &execution,
+            &[],
+            Some(record),
+            now,
+        );
+        self.store.commit(commit).await?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        let status = status_of(execution.status());
+        if !status.is_terminal() {
+            *slot = Some(Live { execution, seq: 1 });
+        }
+        drop(slot);
+        self.after_commit(&arn, &transition, status.is_terminal());
+        Ok(status)
+    }
+
+    /// Feeds one event to an execution and commits the step.
+    pub(crate) async fn deliver(
+        &self,
+        execution_arn: &str,
+        event: Event,
+        check: Check,
+    ) -> Result<Delivered, Error> {
+        let arn: Arc<str> = Arc::from(execution_arn);
+        let cell = self.slot(&arn);
+        let mut slot = cell.slot.lock().await;
+        if slot.is_none() {
+            match self.load(&arn).await? {
+                Some(live) => *slot = Some(live),
+                None => return Ok(Delivered::NotRunning),
+            }
+        }
+        let expected = match &check {
+            Check::None => None,
+            Check::TaskScheduled(token) => Some((token, true)),
+            Check::TaskOpen(token) => Some((token, false)),
+        };
+        if let Some((token, must_be_scheduled)) = expected {
+            let task = self.store.get_task(token).await?;
+            let holds = match task {
+                Some(task) if must_be_scheduled => task.state == TaskState::Scheduled,
+                Some(task) => task.state != TaskState::Closed,
+                None => false,
+            };
+            if !holds {
+                return Ok(Delivered::Ignored);
+            }
+        }
+        let Some(live) = slot.as_mut() else {
+            return Ok(Delivered::NotRunning);
+        };
+        let now = self.clock.now_ms();
+        let entropy = entropy()?;
+        let open_before = live.execution.open_tasks();
+        let inbox_event = codec::encode_event(&event);
+        let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            live.execution.handle(event.clone(), now, entropy)
+        }));
+        let transition = match handled {
+            Ok(transition) => transition,
+            Err(panic) => {
+                *slot = None;
+                return Err(Error::Internal(format!(
+                    "the interpreter panicked on {execution_arn}: {}",
+                    panic_message(panic.as_ref())
+                )));
+            }
+        };
+        let status = status_of(live.execution.status());
+        // An event that changes nothing is not recorded (see docs/design.md, "Ignored events").
+        if transition.events.is_empty()
+            && transition.commands.is_empty()
+            && status == ExecutionStatus::Running
+        {
+            return Ok(Delivered::Ignored);
+        }
+        let inbox = InboxRecord {
+            seq: live.seq,
+            now_ms: now,
+            entropy,
+            event: inbox_event,
+        };
+        let commit = build_commit(
+            &arn,
+            inbox,
+            Some(&event),
+            &transition,
+            &live.execution,
+            &open_before,
+            None,
+            now,
+        );
+        if let Err(error) = self.store.commit(commit).await {
+            // The cached state is ahead of the store now: forget it, replay next time.
+            *slot = None;
+            return Err(error.into());
+        }
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        live.seq += 1;
+        let terminal = status.is_terminal();
+        if terminal {
+            *slot = None;
+        }
+        drop(slot);
+        self.after_commit(&arn, &transition, terminal);
+        Ok(Delivered::Committed(status))
+    }
+
+    /// Carries out a committed transition's commands.
+    fn after_commit(&self, execution_arn: &Arc<str>, transition: &Transition, terminal: bool) {
+        for command in &transition.commands {
+            match command {
+                Command::StartTimer { timer, due } => {
+                    if !terminal {
+                        self.timers.add(execution_arn, *timer, *due);
+                    }
+                }
+                Command::CancelTimer { timer } => self.timers.remove(execution_arn, *timer),
+                Command::Dispatch(request) => match &request.resource {
+                    Resource::Activity { arn } => self.notify_activity(arn),
+                    _ => {
+                        let task = DispatchedTask {
+                            execution_arn: execution_arn.to_string(),
+                            task_id: request.task,
+                            token: request.token.clone(),
+                            state_name: request.state_name.to_string(),
+                            resource: request.resource.arn().to_owned(),
+                            input: request.input.clone(),
+                        };
+                        self.dispatch(task);
+                    }
+                },
+                Command::CancelTask { task } => self.dispatcher.cancel(execution_arn, *task),
+            }
+        }
+        if terminal {
+            self.notify_finished(execution_arn);
+        }
+    }
+
+    pub(crate) fn dispatch(&self, task: DispatchedTask) {
+        let completion = Completion {
+            runtime: self.this.clone(),
+            execution_arn: Arc::from(task.execution_arn.as_str()),
+            task_id: task.task_id,
+        };
+        self.dispatcher.dispatch(task, completion);
+    }
+
+    /// Hands every unacknowledged integration task to the dispatcher again (after a restart).
+    pub(crate) async fn redispatch(&self) -> Result<usize, Error> {
+        let mut page = PageRequest::first(1000);
+        let mut count = 0;
+        loop {
+            let result = self.store.tasks_to_dispatch(page.clone()).await?;
+            for task in result.items {
+                let input = serde_json::from_str(&task.input).unwrap_or(serde_json::Value::Null);
+                self.dispatch(DispatchedTask {
+                    execution_arn: task.execution_arn,
+                    task_id: task.task_id,
+                    token: task.token,
+                    state_name: task.state_name,
+                    resource: task.resource,
+                    input,
+                });
+                count += 1;
+            }
+            match result.next {
+                Some(next) => page.after = Some(next),
+                None => return Ok(count),
+            }
+        }
+    }
+
+    pub(crate) fn activity_notify(&self, activity_arn: &str) -> Arc<Notify> {
+        Arc::clone(
+            lock(&self.activity_waiters)
+                .entry(activity_arn.to_owned())
+                .or_default(),
+        )
+    }
+
+    fn notify_activity(&self, activity_arn: &str) {
+        if let Some(notify) = lock(&self.activity_waiters).get(activity_arn) {
+            notify.notify_waiters();
+        }
+    }
+
+    /// Registers interest in an execution's end; the receiver fires once it is terminal.
+    pub(crate) fn on_finish(&self, execution_arn: &str) -> oneshot::Receiver<()> {
+        let (sender, receiver) = oneshot::channel();
+        lock(&self.finish_waiters)
+            .entry(execution_arn.to_owned())
+            .or_default()
+            .push(sender);
+        receiver
+    }
+
+    fn notify_finished(&self, execution_arn: &str) {
+        if let Some(waiters) = lock(&self.finish_waiters).remove(execution_arn) {
+            for waiter in waiters {
+                let _ = waiter.send(());
+            }
+        }
+    }
+
+    /// Fires one timer; a failed delivery is retried a second later.
+    pub(crate) async fn fire_timer(&self, execution_arn: Arc<str>, timer: u64) {
+        match self
+            .deliver(&execution_arn, Event::TimerFired { timer }, Check::None)
+            .await
+        {
+            Ok(_) | Err(Error::ExecutionDoesNotExist(_)) => {}
+            Err(_) => {
+                let retry_at = self.clock.now_ms() + 1000;
+                self.timers.add(&execution_arn, timer, retry_at);
+            }
+        }
+    }
+
+    /// Loads the next window of timers from the store when the loaded one runs short.
+    pub(crate) async fn refill_timers(&self, now: Millis) -> Result<(), Error> {
+        let window = self.settings.timer_window_ms;
+        let loaded_until = self.timers.loaded_until();
+        if loaded_until > now.saturating_add(window / 2) {
+            return Ok(());
+        }
+        let until = now.saturating_add(window);
+        self.timers.begin_refill();
+        let rows = match self
+            .store
+            .timers_between(loaded_until, until, REFILL_LIMIT)
+            .await
+        {
+            Ok(rows) => rows,
+            Err(error) => {
+                self.timers.finish_refill(Vec::new(), loaded_until);
+                return Err(error.into());
+            }
+        };
+        let new_end = match rows.last() {
+            // A full page may have left out timers due at the same instant as its last one.
+            // (More than REFILL_LIMIT timers due in one millisecond would make no progress, so
+            // then the window moves past that instant; see docs/design.md.)
+            Some(last) if rows.len() == REFILL_LIMIT => {
+                if last.due_ms - 1 > loaded_until {
+                    last.due_ms - 1
+                } else {
+                    last.due_ms
+                }
+            }
+            _ => until,
+        };
+        let timers = rows
+            .into_iter()
+            .map(|t| (Arc::from(t.execution_arn.as_str()), t.timer_id, t.due_ms))
+            .collect();
+        self.timers.finish_refill(timers, new_end);
+        Ok(())
+    }
+}
+
+/// Drops the least recently used idle cells until `capacity` remain.
+fn evict(slots: &mut HashMap<Arc<str>, Arc<SlotCell>>, capacity: usize) {
+    let mut idle: Vec<(u64, Arc<str>)> = slots
+        .iter()
+        .filter(|(_, cell)| Arc::strong_count(cell) == 1)
+        .map(|(arn, cell)| (cell.last_used.load(Ordering::Relaxed), Arc::clone(arn)))
+        .collect();
+    idle.sort_unstable_by_key(|(used, _)| *used);
+    let excess = slots.len().saturating_sub(capacity);
+    for (_, arn) in idle.into_iter().take(excess) {
+        slots.remove(&arn);
+    }
+}
+
+/// Builds the commit of one step.
+#[allow(clippy::too_many_arguments)] // One call site each for start and deliver; a struct would only rename them.
+fn build_commit(
+    execution_arn: &str,
+    inbox: InboxRecord,
+    event: Option<&Event>,
+    transition: &Transition,
+    execution: &Execution,
+    open_before: &[u64],
+    start: Option<ExecutionRecord>,
+    now: Millis,
+) -> Commit {
+    let mut commit = Commit {
+        execution_arn: execution_arn.to_owned(),
+        start,
+        inbox,
+        history: transition
+            .events
+            .iter()
+            .map(codec::history_record)
+            .collect(),
+        outcome: None,
+        timers_set: Vec::new(),
+        timers_delete: Vec::new(),
+        tasks_insert: Vec::new(),
+        tasks_update: Vec::new(),
+    };
+    let close = |task: u64| TaskUpdate {
+        task_id: task,
+        state: TaskState::Closed,
+        worker_name: None,
+    };
+    match event {
+        Some(Event::TimerFired { timer }) => commit.timers_delete.push(*timer),
+        Some(Event::TaskStarted { task, worker_name }) => commit.tasks_update.push(TaskUpdate {
+            task_id: *task,
+            state: TaskState::Started,
+            worker_name: worker_name.clone(),
+        }),
+        Some(Event::TaskSubmitted { task, .. }) => commit.tasks_update.push(TaskUpdate {
+            task_id: *task,
+            state: TaskState::Started,
+            worker_name: None,
+        }),
+        Some(Event::TaskSucceeded { task, .. } | Event::TaskFailed { task, .. }) => {
+            commit.tasks_update.push(close(*task))
+        }
+        _ => {}
+    }
+    for command in &transition.commands {
+        match command {
+            Command::Dispatch(request) => commit.tasks_insert.push(TaskRecord {
+                token: request.token.clone(),
+                execution_arn: execution_arn.to_owned(),
+                task_id: request.task,
+                state_name: request.state_name.to_string(),
+                resource: request.resource.arn().to_owned(),
+                activity_arn: match &request.resource {
+                    Resource::Activity { arn } => Some(arn.clone()),
+                    _ => None,
+                },
+                input: request.input.to_string(),
+                state: TaskState::Scheduled,
+                worker_name: None,
+                created_ms: now,
+            }),
+            Command::StartTimer { timer, due } => {
+                // A re-armed timer must not be deleted by the firing that re-armed it.
+                commit.timers_delete.retain(|t| t != timer);
+                commit.timers_set.push((*timer, *due));
+            }
+            Command::CancelTimer { timer } => commit.timers_delete.push(*timer),
+            Command::CancelTask { task } => commit.tasks_update.push(close(*task)),
+        }
+    }
+    let open_after = execution.open_tasks();
+    for task in open_before {
+        if !open_after.contains(task) {
+            commit.tasks_update.push(close(*task));
+        }
+    }
+    let status = status_of(execution.status());
+    if status != ExecutionStatus::Running {
+        let (error, cause) = execution
+            .error()
+            .map(|(error, cause)| (error.map(str::to_owned), cause.map(str::to_owned)))
+            .unwrap_or_default();
+        commit.outcome = Some(ExecutionOutcome {
+            status,
+            stop_ms: Some(transition.events.last().map_or(now, |e| e.timestamp)),
+            output: execution.output().map(|output| output.to_string()),
+            error,
+            cause,
+        });
+    }
+    commit
+}
