@@ -113,7 +113,11 @@ pub mod string {
         }
         pub fn get(&self, index: usize) -> Option<Found<'s>> {
             let range = self.found.group(index)?;
-            Some(Found { subject: self.subject, start: range.start, end: range.end })
+            Some(Found {
+                subject: self.subject,
+                start: range.start,
+                end: range.end,
+            })
         }
     }
 
@@ -129,7 +133,11 @@ pub mod string {
         }
 
         pub fn captures_at<'s>(&self, subject: &'s str, start: usize) -> Option<Captures<'s>> {
-            let start = if start > subject.len() { return None } else { start };
+            let start = if start > subject.len() {
+                return None;
+            } else {
+                start
+            };
             if !subject.is_char_boundary(start) {
                 return None;
             }
@@ -165,7 +173,10 @@ pub mod string {
         }
         // JSONata regexes are always global; `g` is not a matching flag. Only `i` and `m`
         // are JSONata flags; `s` is accepted as in JavaScript.
-        let js_flags: String = flags.chars().filter(|c| matches!(c, 'i' | 'm' | 's')).collect();
+        let js_flags: String = flags
+            .chars()
+            .filter(|c| matches!(c, 'i' | 'm' | 's'))
+            .collect();
         let inner = regress::Regex::with_flags(pattern, js_flags.as_str())
             .map_err(|e| FunctionError::ArgumentError(format!("Invalid regex: {}", e)))?;
         let re = std::rc::Rc::new(Regex { inner });

@@ -158,5 +158,7 @@ pub fn from_millis(
     picture: Option<&str>,
     timezone: Option<&str>,
 ) -> Result<value::JValue, evaluator::EvaluatorError> {
-    Ok(datetime::from_millis_with_picture(millis, picture, timezone)?)
+    Ok(datetime::from_millis_with_picture(
+        millis, picture, timezone,
+    )?)
 }

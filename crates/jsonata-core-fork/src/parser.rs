@@ -712,7 +712,13 @@ impl Lexer {
 
         loop {
             match self.current() {
-                None => return Err(ParserError::UnclosedString),
+                // BATON: jsonata-js's code and message for an unterminated regex.
+                None => {
+                    return Err(ParserError::Coded {
+                        code: "S0302",
+                        message: "No terminating / in regular expression".to_string(),
+                    })
+                }
                 Some('/') if !escaped => {
                     self.advance(); // skip closing /
                     break;
@@ -739,6 +745,17 @@ impl Lexer {
             } else {
                 break;
             }
+        }
+
+        // BATON: jsonata-js builds the RegExp as it reads the literal, so an invalid
+        // pattern fails the expression's compilation. JavaScript's SyntaxError has no
+        // JSONata code; "SyntaxError" stands for it.
+        let js_flags: String = flags.chars().filter(|c| matches!(c, 'i' | 'm')).collect();
+        if let Err(e) = regress::Regex::with_flags(&pattern, js_flags.as_str()) {
+            return Err(ParserError::Coded {
+                code: "SyntaxError",
+                message: format!("Invalid regular expression: /{pattern}/: {e}"),
+            });
         }
 
         Ok(Token::Regex { pattern, flags })

@@ -190,6 +190,9 @@ impl Error {
     /// is the first `letter + 4 digits + ':'` in the text; the engine puts it first except
     /// for a few parse errors (`"Invalid syntax: T1006: ..."`).
     fn from_message(text: &str) -> Error {
+        if let Some(message) = text.strip_prefix("SyntaxError: ") {
+            return Error::new("SyntaxError", message);
+        }
         let bytes = text.as_bytes();
         for start in 0..bytes.len().saturating_sub(5) {
             let at_word_start = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
