@@ -40,7 +40,7 @@ fn check_table(rows: &[(&str, &str, &str)], options: &Options) {
             (None, Ok(None)) => *expected == "undefined",
             (None, Ok(Some(value))) => {
                 // Compare as text: integers must print without a fraction.
-                value.to_string() == *expected
+                value.to_string().as_str() == *expected
             }
             (None, Err(_)) => false,
         };
