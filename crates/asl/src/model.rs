@@ -130,7 +130,7 @@ pub enum Kind {
     /// `Parallel`.
     Parallel(Parallel),
     /// `Map`.
-    Map(Map),
+    Map(Box<Map>),
 }
 
 impl Kind {
@@ -323,19 +323,31 @@ impl Comparison {
         ("StringLessThan", Comparison::StringLessThan),
         ("StringGreaterThan", Comparison::StringGreaterThan),
         ("StringLessThanEquals", Comparison::StringLessThanEquals),
-        ("StringGreaterThanEquals", Comparison::StringGreaterThanEquals),
+        (
+            "StringGreaterThanEquals",
+            Comparison::StringGreaterThanEquals,
+        ),
         ("StringMatches", Comparison::StringMatches),
         ("NumericEquals", Comparison::NumericEquals),
         ("NumericLessThan", Comparison::NumericLessThan),
         ("NumericGreaterThan", Comparison::NumericGreaterThan),
         ("NumericLessThanEquals", Comparison::NumericLessThanEquals),
-        ("NumericGreaterThanEquals", Comparison::NumericGreaterThanEquals),
+        (
+            "NumericGreaterThanEquals",
+            Comparison::NumericGreaterThanEquals,
+        ),
         ("BooleanEquals", Comparison::BooleanEquals),
         ("TimestampEquals", Comparison::TimestampEquals),
         ("TimestampLessThan", Comparison::TimestampLessThan),
         ("TimestampGreaterThan", Comparison::TimestampGreaterThan),
-        ("TimestampLessThanEquals", Comparison::TimestampLessThanEquals),
-        ("TimestampGreaterThanEquals", Comparison::TimestampGreaterThanEquals),
+        (
+            "TimestampLessThanEquals",
+            Comparison::TimestampLessThanEquals,
+        ),
+        (
+            "TimestampGreaterThanEquals",
+            Comparison::TimestampGreaterThanEquals,
+        ),
         ("IsNull", Comparison::IsNull),
         ("IsPresent", Comparison::IsPresent),
         ("IsNumeric", Comparison::IsNumeric),
@@ -476,15 +488,13 @@ pub struct Catcher {
 pub fn error_matches(error_equals: &[String], error: &str) -> bool {
     error_equals.iter().any(|name| match name.as_str() {
         "States.ALL" => error != "States.Runtime" && error != "States.DataLimitExceeded",
-        "States.TaskFailed" => {
-            !matches!(
-                error,
-                "States.Timeout"
-                    | "States.HeartbeatTimeout"
-                    | "States.Runtime"
-                    | "States.DataLimitExceeded"
-            )
-        }
+        "States.TaskFailed" => !matches!(
+            error,
+            "States.Timeout"
+                | "States.HeartbeatTimeout"
+                | "States.Runtime"
+                | "States.DataLimitExceeded"
+        ),
         other => other == error,
     })
 }

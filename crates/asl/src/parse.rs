@@ -17,7 +17,9 @@ use crate::validate::Diagnostic;
 type Result<T> = std::result::Result<T, Vec<Diagnostic>>;
 
 pub(crate) fn machine(json: &Value) -> Result<StateMachine> {
-    let mut parser = Parser { diagnostics: Vec::new() };
+    let mut parser = Parser {
+        diagnostics: Vec::new(),
+    };
     let top_language = match json.get("QueryLanguage").and_then(Value::as_str) {
         Some("JSONata") => QueryLanguage::Jsonata,
         _ => QueryLanguage::JsonPath,
@@ -46,10 +48,19 @@ pub(crate) fn jsonata_text(s: &str) -> Option<&str> {
 
 impl Parser {
     fn fail(&mut self, location: &str, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic::error("SCHEMA_VALIDATION_FAILED", message, location));
+        self.diagnostics.push(Diagnostic::error(
+            "SCHEMA_VALIDATION_FAILED",
+            message,
+            location,
+        ));
     }
 
-    fn machine(&mut self, json: &Value, loc: &str, inherited: QueryLanguage) -> Option<StateMachine> {
+    fn machine(
+        &mut self,
+        json: &Value,
+        loc: &str,
+        inherited: QueryLanguage,
+    ) -> Option<StateMachine> {
         let obj = json.as_object()?;
         let query_language = match obj.get("QueryLanguage").and_then(Value::as_str) {
             Some("JSONata") => QueryLanguage::Jsonata,
@@ -57,9 +68,15 @@ impl Parser {
             _ => inherited,
         };
         let states_json = obj.get("States").and_then(Value::as_object)?;
-        let names: HashMap<String, StateId> =
-            states_json.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect();
-        let start_at = obj.get("StartAt").and_then(Value::as_str).and_then(|s| names.get(s).copied());
+        let names: HashMap<String, StateId> = states_json
+            .keys()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), i))
+            .collect();
+        let start_at = obj
+            .get("StartAt")
+            .and_then(Value::as_str)
+            .and_then(|s| names.get(s).copied());
         let Some(start_at) = start_at else {
             self.fail(&format!("{loc}/StartAt"), "StartAt does not name a state");
             return None;
@@ -71,7 +88,10 @@ impl Parser {
             states.push(state);
         }
         Some(StateMachine {
-            comment: obj.get("Comment").and_then(Value::as_str).map(str::to_owned),
+            comment: obj
+                .get("Comment")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             start_at,
             states,
             query_language,
@@ -80,7 +100,12 @@ impl Parser {
         })
     }
 
-    fn target(&mut self, value: Option<&Value>, loc: &str, names: &HashMap<String, StateId>) -> Option<StateId> {
+    fn target(
+        &mut self,
+        value: Option<&Value>,
+        loc: &str,
+        names: &HashMap<String, StateId>,
+    ) -> Option<StateId> {
         let name = value?.as_str()?;
         match names.get(name) {
             Some(id) => Some(*id),
@@ -126,7 +151,9 @@ impl Parser {
             self.template_field(obj, parameters_key, parameters_mode, loc)?
         };
         let kind = match ty {
-            "Pass" => Kind::Pass(Pass { result: obj.get("Result").cloned() }),
+            "Pass" => Kind::Pass(Pass {
+                result: obj.get("Result").cloned(),
+            }),
             "Task" => Kind::Task(self.task(obj, loc, language)?),
             "Choice" => Kind::Choice(self.choice(obj, loc, language, names)?),
             "Wait" => Kind::Wait(self.wait(obj, loc, language)?),
@@ -137,14 +164,26 @@ impl Parser {
             }),
             "Parallel" => {
                 let mut branches = Vec::new();
-                for (i, b) in obj.get("Branches").and_then(Value::as_array)?.iter().enumerate() {
-                    branches.push(Arc::new(self.machine(b, &format!("{loc}/Branches[{i}]"), language)?));
+                for (i, b) in obj
+                    .get("Branches")
+                    .and_then(Value::as_array)?
+                    .iter()
+                    .enumerate()
+                {
+                    branches.push(Arc::new(self.machine(
+                        b,
+                        &format!("{loc}/Branches[{i}]"),
+                        language,
+                    )?));
                 }
                 Kind::Parallel(Parallel { branches })
             }
-            "Map" => Kind::Map(self.map(obj, loc, language)?),
+            "Map" => Kind::Map(Box::new(self.map(obj, loc, language)?)),
             other => {
-                self.fail(&format!("{loc}/Type"), format!("unknown state type {other:?}"));
+                self.fail(
+                    &format!("{loc}/Type"),
+                    format!("unknown state type {other:?}"),
+                );
                 return None;
             }
         };
@@ -185,7 +224,12 @@ impl Parser {
         })
     }
 
-    fn task(&mut self, obj: &JsonMap<String, Value>, loc: &str, language: QueryLanguage) -> Option<Task> {
+    fn task(
+        &mut self,
+        obj: &JsonMap<String, Value>,
+        loc: &str,
+        language: QueryLanguage,
+    ) -> Option<Task> {
         let arn = obj.get("Resource").and_then(Value::as_str)?;
         let resource = classify_resource(arn);
         Some(Task {
@@ -204,7 +248,12 @@ impl Parser {
         names: &HashMap<String, StateId>,
     ) -> Option<Choice> {
         let mut rules = Vec::new();
-        for (i, rule) in obj.get("Choices").and_then(Value::as_array)?.iter().enumerate() {
+        for (i, rule) in obj
+            .get("Choices")
+            .and_then(Value::as_array)?
+            .iter()
+            .enumerate()
+        {
             let r_loc = format!("{loc}/Choices[{i}]");
             let r_obj = rule.as_object()?;
             rules.push(ChoiceRule {
@@ -221,14 +270,26 @@ impl Parser {
         Some(Choice { rules, default })
     }
 
-    fn condition(&mut self, obj: &JsonMap<String, Value>, loc: &str, language: QueryLanguage) -> Option<Condition> {
-        if language == QueryLanguage::Jsonata {
-            if let Some(c) = obj.get("Condition") {
+    fn condition(
+        &mut self,
+        obj: &JsonMap<String, Value>,
+        loc: &str,
+        language: QueryLanguage,
+    ) -> Option<Condition> {
+        if language == QueryLanguage::Jsonata
+            && let Some(c) = obj.get("Condition")
+        {
+            {
                 return match c {
                     Value::String(s) => match jsonata_text(s) {
-                        Some(text) => Some(Condition::Jsonata(self.jsonata(text, &format!("{loc}/Condition"))?)),
+                        Some(text) => Some(Condition::Jsonata(
+                            self.jsonata(text, &format!("{loc}/Condition"))?,
+                        )),
                         None => {
-                            self.fail(&format!("{loc}/Condition"), "Condition must be a JSONata expression");
+                            self.fail(
+                                &format!("{loc}/Condition"),
+                                "Condition must be a JSONata expression",
+                            );
                             None
                         }
                     },
@@ -255,16 +316,27 @@ impl Parser {
             let c = self.condition(inner.as_object()?, &format!("{loc}/Not"), language)?;
             return Some(Condition::Not(Box::new(c)));
         }
-        let variable = self.path(obj.get("Variable").and_then(Value::as_str)?, &format!("{loc}/Variable"))?;
+        let variable = self.path(
+            obj.get("Variable").and_then(Value::as_str)?,
+            &format!("{loc}/Variable"),
+        )?;
         for (op_name, op) in Comparison::ALL {
             if let Some(v) = obj.get(op_name) {
-                return Some(Condition::Compare { variable, op, operand: Operand::Literal(v.clone()) });
+                return Some(Condition::Compare {
+                    variable,
+                    op,
+                    operand: Operand::Literal(v.clone()),
+                });
             }
             if op.has_path_variant() {
                 let key = format!("{op_name}Path");
                 if let Some(p) = obj.get(&key).and_then(Value::as_str) {
                     let path = self.path(p, &format!("{loc}/{key}"))?;
-                    return Some(Condition::Compare { variable, op, operand: Operand::Path(path) });
+                    return Some(Condition::Compare {
+                        variable,
+                        op,
+                        operand: Operand::Path(path),
+                    });
                 }
             }
         }
@@ -272,18 +344,31 @@ impl Parser {
         None
     }
 
-    fn wait(&mut self, obj: &JsonMap<String, Value>, loc: &str, language: QueryLanguage) -> Option<Wait> {
+    fn wait(
+        &mut self,
+        obj: &JsonMap<String, Value>,
+        loc: &str,
+        language: QueryLanguage,
+    ) -> Option<Wait> {
         if let Some(f) = self.number_field(obj, "Seconds", loc, language)? {
             return Some(Wait::Seconds(f));
         }
         if let Some(f) = self.string_field(obj, "Timestamp", loc, language)? {
             return Some(Wait::Timestamp(f));
         }
-        self.fail(loc, "Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath");
+        self.fail(
+            loc,
+            "Wait state needs Seconds, SecondsPath, Timestamp or TimestampPath",
+        );
         None
     }
 
-    fn map(&mut self, obj: &JsonMap<String, Value>, loc: &str, language: QueryLanguage) -> Option<Map> {
+    fn map(
+        &mut self,
+        obj: &JsonMap<String, Value>,
+        loc: &str,
+        language: QueryLanguage,
+    ) -> Option<Map> {
         let (processor_key, processor_json) = match obj.get("ItemProcessor") {
             Some(p) => ("ItemProcessor", p),
             None => ("Iterator", obj.get("Iterator")?),
@@ -293,7 +378,8 @@ impl Parser {
             .and_then(|c| c.get("Mode"))
             .and_then(Value::as_str)
             == Some("DISTRIBUTED");
-        let processor = Arc::new(self.machine(processor_json, &format!("{loc}/{processor_key}"), language)?);
+        let processor =
+            Arc::new(self.machine(processor_json, &format!("{loc}/{processor_key}"), language)?);
         let item_selector = match obj.get("ItemSelector") {
             Some(_) => self.template_field(obj, "ItemSelector", language, loc)?,
             None => self.template_field(obj, "Parameters", language, loc)?,
@@ -302,8 +388,18 @@ impl Parser {
             Some(b) => {
                 let b_loc = format!("{loc}/ItemBatcher");
                 Some(ItemBatcher {
-                    max_items_per_batch: self.number_field(b, "MaxItemsPerBatch", &b_loc, language)?,
-                    max_input_bytes_per_batch: self.number_field(b, "MaxInputBytesPerBatch", &b_loc, language)?,
+                    max_items_per_batch: self.number_field(
+                        b,
+                        "MaxItemsPerBatch",
+                        &b_loc,
+                        language,
+                    )?,
+                    max_input_bytes_per_batch: self.number_field(
+                        b,
+                        "MaxInputBytesPerBatch",
+                        &b_loc,
+                        language,
+                    )?,
                     batch_input: self.template_field(b, "BatchInput", language, &b_loc)?,
                 })
             }
@@ -316,8 +412,18 @@ impl Parser {
             items: self.template_field(obj, "Items", QueryLanguage::Jsonata, loc)?,
             item_selector,
             max_concurrency: self.number_field(obj, "MaxConcurrency", loc, language)?,
-            tolerated_failure_count: self.number_field(obj, "ToleratedFailureCount", loc, language)?,
-            tolerated_failure_percentage: self.number_field(obj, "ToleratedFailurePercentage", loc, language)?,
+            tolerated_failure_count: self.number_field(
+                obj,
+                "ToleratedFailureCount",
+                loc,
+                language,
+            )?,
+            tolerated_failure_percentage: self.number_field(
+                obj,
+                "ToleratedFailurePercentage",
+                loc,
+                language,
+            )?,
             item_batcher,
             label: obj.get("Label").and_then(Value::as_str).map(str::to_owned),
         })
@@ -344,13 +450,21 @@ impl Parser {
     }
 
     /// Reads `key`: absent → `Default`, `null` → `Null`, string → a path.
-    fn path_field(&mut self, obj: &JsonMap<String, Value>, key: &str, loc: &str) -> Option<PathField> {
+    fn path_field(
+        &mut self,
+        obj: &JsonMap<String, Value>,
+        key: &str,
+        loc: &str,
+    ) -> Option<PathField> {
         match obj.get(key) {
             None => Some(PathField::Default),
             Some(Value::Null) => Some(PathField::Null),
             Some(Value::String(s)) => Some(PathField::Path(self.path(s, &format!("{loc}/{key}"))?)),
             Some(_) => {
-                self.fail(&format!("{loc}/{key}"), format!("{key} must be a string or null"));
+                self.fail(
+                    &format!("{loc}/{key}"),
+                    format!("{key} must be a string or null"),
+                );
                 None
             }
         }
@@ -434,7 +548,10 @@ impl Parser {
                 Value::String(s) if language == QueryLanguage::Jsonata => match jsonata_text(s) {
                     Some(text) => Some(Some(NumberField::Jsonata(self.jsonata(text, &field_loc)?))),
                     None => {
-                        self.fail(&field_loc, format!("{key} must be a number or a JSONata expression"));
+                        self.fail(
+                            &field_loc,
+                            format!("{key} must be a number or a JSONata expression"),
+                        );
                         None
                     }
                 },
@@ -464,10 +581,12 @@ impl Parser {
     ) -> Option<Option<StringField>> {
         if let Some(v) = obj.get(key) {
             let s = v.as_str()?;
-            if language == QueryLanguage::Jsonata {
-                if let Some(text) = jsonata_text(s) {
-                    return Some(Some(StringField::Jsonata(self.jsonata(text, &format!("{loc}/{key}"))?)));
-                }
+            if language == QueryLanguage::Jsonata
+                && let Some(text) = jsonata_text(s)
+            {
+                return Some(Some(StringField::Jsonata(
+                    self.jsonata(text, &format!("{loc}/{key}"))?,
+                )));
             }
             return Some(Some(StringField::Literal(s.to_owned())));
         }
@@ -493,7 +612,11 @@ impl Parser {
 /// Folds a template whose parts are all literal into one literal.
 fn fold(template: Template) -> Template {
     match template {
-        Template::Object(members) if members.iter().all(|(_, t)| matches!(t, Template::Literal(_))) => {
+        Template::Object(members)
+            if members
+                .iter()
+                .all(|(_, t)| matches!(t, Template::Literal(_))) =>
+        {
             let mut map = JsonMap::with_capacity(members.len());
             for (k, t) in members {
                 if let Template::Literal(v) = t {
@@ -520,7 +643,12 @@ fn fold(template: Template) -> Template {
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|list| list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -528,9 +656,15 @@ fn retrier(json: &Value) -> Option<Retrier> {
     let obj = json.as_object()?;
     Some(Retrier {
         error_equals: strings(obj.get("ErrorEquals")),
-        interval_seconds: obj.get("IntervalSeconds").and_then(Value::as_u64).unwrap_or(1),
+        interval_seconds: obj
+            .get("IntervalSeconds")
+            .and_then(Value::as_u64)
+            .unwrap_or(1),
         max_attempts: obj.get("MaxAttempts").and_then(Value::as_u64).unwrap_or(3),
-        backoff_rate: obj.get("BackoffRate").and_then(Value::as_f64).unwrap_or(2.0),
+        backoff_rate: obj
+            .get("BackoffRate")
+            .and_then(Value::as_f64)
+            .unwrap_or(2.0),
         max_delay_seconds: obj.get("MaxDelaySeconds").and_then(Value::as_u64),
         jitter: match obj.get("JitterStrategy").and_then(Value::as_str) {
             Some("FULL") => Jitter::Full,
@@ -554,10 +688,19 @@ pub(crate) fn classify_resource(arn: &str) -> Resource {
         } else {
             (rest.as_str(), Pattern::RequestResponse)
         };
-        return Resource::Service { arn: arn.to_owned(), service, action: action.to_owned(), pattern };
+        return Resource::Service {
+            arn: arn.to_owned(),
+            service,
+            action: action.to_owned(),
+            pattern,
+        };
     }
     if parts.len() >= 6 && parts[2] == "states" && parts[5] == "activity" {
-        return Resource::Activity { arn: arn.to_owned() };
+        return Resource::Activity {
+            arn: arn.to_owned(),
+        };
     }
-    Resource::LambdaFunction { arn: arn.to_owned() }
+    Resource::LambdaFunction {
+        arn: arn.to_owned(),
+    }
 }

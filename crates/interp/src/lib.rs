@@ -152,7 +152,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Start a task: invoke an integration, offer an activity, wait for a token.
-    Dispatch(TaskRequest),
+    Dispatch(Box<TaskRequest>),
     /// Deliver [`Event::TimerFired`] at `due`.
     StartTimer {
         /// Timer id.
