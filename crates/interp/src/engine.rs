@@ -116,7 +116,7 @@ enum Waiting {
 /// What a state produced when it finished its work.
 enum Outcome {
     /// Move on with this result (before ResultSelector/ResultPath/OutputPath).
-    Result(Value),
+    Result(Payload),
     /// The state already produced its output and transition.
     Done,
     /// The state is waiting.
@@ -204,6 +204,9 @@ impl Engine {
         self.error
             .as_ref()
             .map(|(e, c)| (e.as_deref(), c.as_deref()))
+    }
+    pub(crate) fn history_len(&self) -> u64 {
+        self.next_event_id - 1
     }
     pub(crate) fn open_tasks(&self) -> Vec<TaskId> {
         self.tasks.keys().copied().collect()
@@ -412,7 +415,7 @@ impl Engine {
     }
 
     /// A state's work produced `result`: apply result processing, exit, move on.
-    fn complete(&mut self, id: RunId, state: &State, frame: Frame, result: Value) {
+    fn complete(&mut self, id: RunId, state: &State, frame: Frame, result: Payload) {
         match self.process_result(id, state, &frame, result) {
             Ok((output, assigned)) => self.exit(id, state, output, assigned, state.next),
             Err(failure) => self.fail_state(id, state, frame, failure),
@@ -425,19 +428,20 @@ impl Engine {
         id: RunId,
         state: &State,
         frame: &Frame,
-        result: Value,
+        result: Payload,
     ) -> Result<(Payload, Option<Assigned>), Failure> {
         let run = self.run(id).clone_light();
         let ctx = self.state_context(&run, state, frame.entered_time, None, None);
         let mut rng = self.rng.clone();
         let out = match state.query_language {
             QueryLanguage::JsonPath => {
-                let mut scope = Scope::new(&result, &ctx, &run.vars, &mut rng);
                 let selected = match &state.result_selector {
-                    Some(t) => scope.template(t, "ResultSelector")?,
-                    None => result.clone(),
+                    Some(t) => {
+                        let mut scope = Scope::new(&result, &ctx, &run.vars, &mut rng);
+                        Arc::new(scope.template(t, "ResultSelector")?)
+                    }
+                    None => result,
                 };
-                drop(scope);
                 // Assign sees the result (after ResultSelector) as `$`.
                 let assigned = match &state.assign {
                     Some(t) => {
@@ -447,8 +451,13 @@ impl Engine {
                     None => None,
                 };
                 let combined = apply_result_path(&state.result_path, &frame.input, selected)?;
-                let scope = Scope::new(&combined, &ctx, &run.vars, &mut rng);
-                let output = scope.filter(&state.output_path, &combined)?;
+                let output = match &state.output_path {
+                    baton_asl::PathField::Default => combined,
+                    other => {
+                        let scope = Scope::new(&combined, &ctx, &run.vars, &mut rng);
+                        scope.filter(other, &combined)?
+                    }
+                };
                 (output, assigned)
             }
             QueryLanguage::Jsonata => {
@@ -460,7 +469,7 @@ impl Engine {
                 };
                 let output = match &state.output {
                     Some(t) => Arc::new(scope.template(t, "Output")?),
-                    None => Arc::new(result.clone()),
+                    None => result.clone(),
                 };
                 (output, assigned)
             }
@@ -613,8 +622,12 @@ impl Engine {
                     None => Ok(None),
                 };
                 assigned.and_then(|assigned| {
-                    apply_result_path(&catcher.result_path, &frame.input, error_output.clone())
-                        .map(|o| (o, assigned))
+                    apply_result_path(
+                        &catcher.result_path,
+                        &frame.input,
+                        Arc::new(error_output.clone()),
+                    )
+                    .map(|o| (o, assigned))
                 })
             }
             QueryLanguage::Jsonata => {
@@ -904,7 +917,7 @@ impl Engine {
             };
             self.push_event(Some(run), ty, details);
         }
-        self.complete(run, state, *frame, Arc::unwrap_or_clone(output));
+        self.complete(run, state, *frame, output);
         self.ready.push_back(run);
     }
 
@@ -1125,22 +1138,24 @@ impl Run {
 fn apply_result_path(
     field: &baton_asl::PathField,
     input: &Payload,
-    result: Value,
+    result: Payload,
 ) -> Result<Payload, Failure> {
     match field {
-        baton_asl::PathField::Default => Ok(Arc::new(result)),
+        baton_asl::PathField::Default => Ok(result),
         baton_asl::PathField::Null => Ok(input.clone()),
         baton_asl::PathField::Path(p) => {
             if p.text() == "$" {
-                return Ok(Arc::new(result));
+                return Ok(result);
             }
             let target = Value::clone(input);
-            p.set(target, result).map(Arc::new).map_err(|e| Failure {
-                error: "States.ResultPathMatchFailure".into(),
-                cause: Some(e.message),
-                location: None,
-                prefixed: false,
-            })
+            p.set(target, Arc::unwrap_or_clone(result))
+                .map(Arc::new)
+                .map_err(|e| Failure {
+                    error: "States.ResultPathMatchFailure".into(),
+                    cause: Some(e.message),
+                    location: None,
+                    prefixed: false,
+                })
         }
     }
 }

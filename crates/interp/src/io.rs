@@ -118,10 +118,19 @@ impl<'a> Scope<'a> {
 
     /// Resolves a path used in a payload field `field` (e.g. `value.$`, `ErrorPath`).
     pub(crate) fn resolve_field(&self, path: &Path, field: &str) -> Result<Value, Failure> {
+        self.resolve_member(path, field, "")
+    }
+
+    /// Resolves the path of the member `key` + `suffix` (`value` + `.$`); the field name is
+    /// only formatted when the path matches nothing.
+    fn resolve_member(&self, path: &Path, key: &str, suffix: &str) -> Result<Value, Failure> {
         let root = self.root_value(path)?;
+        if let Some(v) = path.select_ref(root) {
+            return Ok(v.clone());
+        }
         path.select(root).map_err(|_| {
             Failure::runtime(format!(
-                "The JSONPath '{}' specified for the field '{field}' could not be found in the input '{}'",
+                "The JSONPath '{}' specified for the field '{key}{suffix}' could not be found in the input '{}'",
                 path.text(),
                 compact(root)
             ))
@@ -143,7 +152,7 @@ impl<'a> Scope<'a> {
                 let mut out = Map::with_capacity(members.len());
                 for (key, member) in members {
                     let value = match member {
-                        Template::Path(p) => self.resolve_field(p, &format!("{key}.$"))?,
+                        Template::Path(p) => self.resolve_member(p, key, ".$")?,
                         Template::Intrinsic(call) => self.intrinsic(call)?,
                         other => self.template(other, field)?,
                     };

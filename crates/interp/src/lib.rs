@@ -243,4 +243,31 @@ impl Execution {
     pub fn open_tasks(&self) -> Vec<TaskId> {
         self.inner.open_tasks()
     }
+
+    /// Rebuilds an execution from what it was fed: the start (`now`, `entropy`) and then every
+    /// event in order with its own time and entropy. Because the interpreter is deterministic,
+    /// the result is the same execution state and the same history, which this returns whole;
+    /// the runtime uses it to bring back an execution that was evicted or lost in a crash.
+    pub fn replay(
+        machine: Arc<StateMachine>,
+        info: ExecutionInfo,
+        input: Value,
+        start: (Millis, Entropy),
+        inputs: impl IntoIterator<Item = (Event, Millis, Entropy)>,
+    ) -> (Execution, Vec<HistoryEvent>) {
+        let (mut execution, transition) = Execution::start(machine, info, input, start.0, start.1);
+        let mut history = transition.events;
+        for (event, now, entropy) in inputs {
+            history.extend(execution.handle(event, now, entropy).events);
+        }
+        (execution, history)
+    }
+
+    /// The number of history events written so far.
+    pub fn history_len(&self) -> u64 {
+        self.inner.history_len()
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -56,7 +56,7 @@ pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut
             }
             if parallel.branches.is_empty() {
                 engine.push_event(Some(id), EventType::ParallelStateSucceeded, Details::None);
-                return Outcome::Result(Value::Array(Vec::new()));
+                return Outcome::Result(Arc::new(Value::Array(Vec::new())));
             }
             frame.wait = Waiting::Parallel(children);
             Outcome::Blocked
@@ -71,7 +71,7 @@ pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut
                     engine.push_event(Some(id), EventType::MapRunSucceeded, Details::None);
                 }
                 engine.push_event(Some(id), EventType::MapStateSucceeded, Details::None);
-                Outcome::Result(Value::Array(Vec::new()))
+                Outcome::Result(Arc::new(Value::Array(Vec::new())))
             }
             Err(f) => Outcome::Failed(f),
         },
@@ -514,7 +514,7 @@ pub(super) fn child_finished(
             .into_iter()
             .map(|r| r.unwrap_or(Value::Null))
             .collect();
-        engine.complete(parent, state, *frame, Value::Array(results));
+        engine.complete(parent, state, *frame, Arc::new(Value::Array(results)));
         engine.ready.push_back(parent);
         return;
     }

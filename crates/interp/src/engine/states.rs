@@ -19,11 +19,11 @@ pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut
     frame.effective = effective.clone();
     match &state.kind {
         Kind::Pass(pass) => match (&pass.result, state.query_language) {
-            (Some(result), QueryLanguage::JsonPath) => Outcome::Result(result.clone()),
-            _ => Outcome::Result(Value::clone(&effective)),
+            (Some(result), QueryLanguage::JsonPath) => Outcome::Result(Arc::new(result.clone())),
+            _ => Outcome::Result(effective),
         },
         Kind::Succeed => {
-            match engine.process_result(id, state, frame, Value::clone(&effective)) {
+            match engine.process_result(id, state, frame, effective) {
                 Ok((output, assigned)) => engine.exit(id, state, output, assigned, None),
                 Err(f) => return Outcome::Failed(f),
             }
@@ -195,7 +195,7 @@ fn execute_wait(
     drop(scope);
     engine.rng = rng;
     if due <= engine.now {
-        return Outcome::Result(Value::clone(&frame.effective));
+        return Outcome::Result(frame.effective.clone());
     }
     let timer = engine.new_timer(id, TimerPurpose::Wait, due - engine.now);
     frame.wait = Waiting::Timer(timer);
@@ -210,7 +210,7 @@ pub(super) fn finish_wait(
     frame: Frame,
     _input: Arc<Value>,
 ) {
-    let result = Value::clone(&frame.effective);
+    let result = frame.effective.clone();
     engine.complete(id, state, frame, result);
 }
 
