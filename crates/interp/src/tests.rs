@@ -82,7 +82,7 @@ fn run(seed: u64) -> (Vec<(Event, Millis, Entropy)>, Vec<HistoryEvent>, Executio
         if execution.status() != &Status::Running {
             break;
         }
-        let event = if !open.is_empty() && (timers.is_empty() || rng.next() % 3 != 0) {
+        let event = if !open.is_empty() && (timers.is_empty() || !rng.next().is_multiple_of(3)) {
             let task = open.remove((rng.next() as usize) % open.len());
             match rng.next() % 4 {
                 0 => Event::TaskFailed {
