@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use baton_asl::StateMachine;
+use baton_asl::{Resource, StateMachine};
 use baton_interp::{
     Command, Entropy, Event, Execution, ExecutionInfo, HistoryEvent, Millis, Status, TaskId,
     TaskRequest, TimerId,
@@ -52,8 +52,10 @@ pub struct TaskReply {
     pub after_seconds: f64,
     /// Seconds after dispatch at which to send `SendTaskHeartbeat`.
     pub heartbeats: Vec<f64>,
-    /// Whether to report `TaskStarted` at dispatch (default true).
-    pub started: bool,
+    /// Whether to send [`Event::TaskStarted`] at dispatch. By default only for activities,
+    /// whose start is a worker's poll: the interpreter records Lambda and service-integration
+    /// starts itself when it dispatches them.
+    pub started: Option<bool>,
 }
 
 /// A task's final outcome.
@@ -392,7 +394,8 @@ impl<'a> Driver<'a> {
         };
         let task = request.task;
         let mut slots = Vec::new();
-        if reply.started {
+        let activity = matches!(request.resource, Resource::Activity { .. });
+        if reply.started.unwrap_or(activity) {
             let event = Event::TaskStarted {
                 task,
                 worker_name: None,
@@ -452,7 +455,7 @@ impl Script {
     ///
     /// A reply is one of `succeed` (the output), `echo: true` (the task's input), `fail`
     /// (`{error?, cause?}`) or `silent: true` (never answer), with optional `after` (seconds),
-    /// `heartbeats` (seconds after dispatch) and `started` (default true). `stop` has either
+    /// `heartbeats` (seconds after dispatch) and `started` (default: activities only). `stop` has either
     /// `at` (seconds after the start) or `after_event` (an event type).
     pub fn from_json(json: &Value) -> Result<Script, String> {
         let object = json.as_object().ok_or("a script is a JSON object")?;
@@ -506,7 +509,7 @@ impl TaskReply {
             outcome: TaskOutcome::Succeed(output),
             after_seconds: 0.0,
             heartbeats: Vec::new(),
-            started: true,
+            started: None,
         }
     }
 
@@ -553,7 +556,7 @@ impl TaskReply {
                         .collect::<Result<_, _>>()?;
                 }
                 "started" => {
-                    reply.started = value.as_bool().ok_or("\"started\" is a boolean")?;
+                    reply.started = Some(value.as_bool().ok_or("\"started\" is a boolean")?);
                 }
                 other => return Err(format!("unknown reply field {other:?}")),
             }
