@@ -15,6 +15,24 @@ use serde_json::{Map, Value};
 use crate::context::StateContext;
 use crate::rng::Rng;
 
+/// Where inside a field a template part sits, rendered as AWS names it in errors
+/// (`Output/order/items[0]`); only formatted when something fails.
+enum Location<'a> {
+    Field(&'a str),
+    Key(&'a Location<'a>, &'a str),
+    Index(&'a Location<'a>, usize),
+}
+
+impl std::fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Field(name) => f.write_str(name),
+            Location::Key(parent, key) => write!(f, "{parent}/{key}"),
+            Location::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
 /// Workflow variables visible in a scope.
 pub(crate) type Vars = Arc<Map<String, Value>>;
 
@@ -144,8 +162,12 @@ impl<'a> Scope<'a> {
             .map_err(|e| Failure::runtime(format!("Invalid path '{}' : {e}", path.text())))
     }
 
-    /// Evaluates a payload template.
+    /// Evaluates a payload template; `field` names it in error messages.
     pub(crate) fn template(&mut self, template: &Template, field: &str) -> Result<Value, Failure> {
+        self.template_at(template, &Location::Field(field))
+    }
+
+    fn template_at(&mut self, template: &Template, at: &Location<'_>) -> Result<Value, Failure> {
         match template {
             Template::Literal(v) => Ok(v.clone()),
             Template::Object(members) => {
@@ -154,7 +176,7 @@ impl<'a> Scope<'a> {
                     let value = match member {
                         Template::Path(p) => self.resolve_member(p, key, ".$")?,
                         Template::Intrinsic(call) => self.intrinsic(call)?,
-                        other => self.template(other, field)?,
+                        other => self.template_at(other, &Location::Key(at, key))?,
                     };
                     out.insert(key.clone(), value);
                 }
@@ -162,14 +184,14 @@ impl<'a> Scope<'a> {
             }
             Template::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
-                for item in items {
-                    out.push(self.template(item, field)?);
+                for (index, item) in items.iter().enumerate() {
+                    out.push(self.template_at(item, &Location::Index(at, index))?);
                 }
                 Ok(Value::Array(out))
             }
-            Template::Path(p) => self.resolve_field(p, field),
+            Template::Path(p) => self.resolve_field(p, &at.to_string()),
             Template::Intrinsic(call) => self.intrinsic(call),
-            Template::Jsonata(expr) => self.jsonata(expr, field),
+            Template::Jsonata(expr) => self.jsonata(expr, &at.to_string()),
         }
     }
 
