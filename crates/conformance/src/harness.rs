@@ -14,6 +14,10 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use baton_asl::validate::{
+    MachineType, Options as ValidateOptions, ResultOptions, invalid_definition_message,
+    validation_result,
+};
 use baton_asl::{Diagnostic, Severity, StateMachine};
 use baton_interp::ExecutionInfo;
 use serde_json::Value;
@@ -261,104 +265,115 @@ fn verdict(diffs: Vec<String>) -> (Verdict, Vec<String>) {
     }
 }
 
-/// The `InvalidDefinition` message AWS gives for these diagnostics.
-pub fn invalid_definition_message(diagnostics: &[Diagnostic]) -> String {
-    let parts: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| format!("{}: {} at {}", d.code, d.message, d.location))
-        .collect();
-    format!("Invalid State Machine Definition: '{}'", parts.join(", "))
+/// What `CreateStateMachine` would say about the case's definition: the diagnostics of the
+/// validator for the case's state machine type (Express forbids activities, `.sync` and
+/// `.waitForTaskToken`), errors and warnings.
+fn check_definition(case: &Case) -> Vec<Diagnostic> {
+    let machine_type = if case.state_machine_type == "EXPRESS" {
+        MachineType::Express
+    } else {
+        MachineType::Standard
+    };
+    baton_asl::validate::check_text(&case.definition_text(), &ValidateOptions { machine_type })
+}
+
+fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
 }
 
 fn run_create_error(case: &Case, options: &Options) -> (Verdict, Vec<String>) {
     let want = &case.expected["create_error"];
     let want_code = want["code"].as_str().unwrap_or("");
     let want_message = want["message"].as_str();
-    match StateMachine::from_text(&case.definition_text()) {
-        Ok(_) => (
+    let diagnostics = check_definition(case);
+    if !has_errors(&diagnostics) {
+        return (
             Verdict::Fail,
             vec![format!(
                 "definition accepted; AWS rejects it with {want_code}: {}",
                 want_message.unwrap_or("")
             )],
-        ),
-        Err(diagnostics) => {
-            // Every rejected definition is `InvalidDefinition` in AWS.
-            let code = "InvalidDefinition";
-            let message = invalid_definition_message(&diagnostics);
-            if code != want_code {
-                return (
-                    Verdict::Fail,
-                    vec![format!(
-                        "error code: expected {want_code}, got {code}: {message}"
-                    )],
-                );
-            }
-            match want_message {
-                Some(want) if want != message => {
-                    let note = format!("message differs: expected {want:?}, got {message:?}");
-                    let verdict = if options.strict_messages {
-                        Verdict::Fail
-                    } else {
-                        Verdict::Pass
-                    };
-                    (verdict, vec![note])
-                }
-                _ => (Verdict::Pass, Vec::new()),
-            }
+        );
+    }
+    // Every rejected definition is `InvalidDefinition` in AWS.
+    let code = "InvalidDefinition";
+    let message = invalid_definition_message(&diagnostics);
+    if code != want_code {
+        return (
+            Verdict::Fail,
+            vec![format!(
+                "error code: expected {want_code}, got {code}: {message}"
+            )],
+        );
+    }
+    match want_message {
+        Some(want) if want != message => {
+            let note = format!("message differs: expected {want:?}, got {message:?}");
+            let verdict = if options.strict_messages {
+                Verdict::Fail
+            } else {
+                Verdict::Pass
+            };
+            (verdict, vec![note])
         }
+        _ => (Verdict::Pass, Vec::new()),
     }
 }
 
 fn run_validate(case: &Case, options: &Options) -> (Verdict, Vec<String>) {
     let want = &case.expected["validate"];
-    let diagnostics = match baton_asl::validate::parse_text(&case.definition_text()) {
-        Ok(json) => baton_asl::validate(&json),
-        Err(diagnostics) => diagnostics,
+    let got = validation_result(&check_definition(case), &ResultOptions::default());
+    // As run.py: result, then (severity, code, location) of each diagnostic, in order.
+    let list = |body: &Value| -> Vec<[Value; 3]> {
+        body["diagnostics"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|d| {
+                [
+                    d["severity"].clone(),
+                    d["code"].clone(),
+                    d["location"].clone(),
+                ]
+            })
+            .collect()
     };
-    let result = if diagnostics.iter().any(|d| d.severity == Severity::Error) {
-        "FAIL"
-    } else {
-        "OK"
+    let short = |items: &[[Value; 3]]| -> String {
+        let items: Vec<String> = items
+            .iter()
+            .map(|[s, c, l]| format!("({s}, {c}, {l})"))
+            .collect();
+        format!("[{}]", items.join(", "))
     };
-    let severity = |s: Severity| match s {
-        Severity::Error => "ERROR",
-        Severity::Warning => "WARNING",
-    };
-    let got: Vec<(String, String, String)> = diagnostics
-        .iter()
-        .map(|d| {
-            (
-                severity(d.severity).to_owned(),
-                d.code.clone(),
-                d.location.clone(),
-            )
-        })
-        .collect();
-    let field = |d: &Value, f: &str| d.get(f).and_then(Value::as_str).unwrap_or("").to_owned();
-    let want_diagnostics = want["diagnostics"].as_array().cloned().unwrap_or_default();
-    let expected: Vec<(String, String, String)> = want_diagnostics
-        .iter()
-        .map(|d| (field(d, "severity"), field(d, "code"), field(d, "location")))
-        .collect();
     let mut diffs = Vec::new();
-    let want_result = want["result"].as_str().unwrap_or("");
-    if result != want_result {
-        diffs.push(format!("result: expected {want_result}, got {result}"));
+    if got["result"] != want["result"] {
+        diffs.push(format!(
+            "result: expected {}, got {}",
+            want["result"], got["result"]
+        ));
     }
-    if got != expected {
-        diffs.push(format!("diagnostics: expected {expected:?}, got {got:?}"));
+    let (got_list, want_list) = (list(&got), list(want));
+    if got_list != want_list {
+        diffs.push(format!(
+            "diagnostics: expected {}, got {}",
+            short(&want_list),
+            short(&got_list)
+        ));
     }
     if !diffs.is_empty() {
         return (Verdict::Fail, diffs);
     }
-    let got_messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
-    let want_messages: Vec<String> = want_diagnostics
-        .iter()
-        .map(|d| field(d, "message"))
-        .collect();
-    if got_messages != want_messages {
+    let messages = |body: &Value| -> Vec<Value> {
+        body["diagnostics"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|d| d["message"].clone())
+            .collect()
+    };
+    if messages(&got) != messages(want) {
         let verdict = if options.strict_messages {
             Verdict::Fail
         } else {
@@ -416,7 +431,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 fn run_execution(case: &Case, options: &Options) -> Vec<String> {
-    let machine = match StateMachine::from_text(&case.definition_text()) {
+    let diagnostics = check_definition(case);
+    let machine = match has_errors(&diagnostics) {
+        false => StateMachine::from_text(&case.definition_text()),
+        true => Err(diagnostics),
+    };
+    let machine = match machine {
         Ok(machine) => Arc::new(machine),
         Err(diagnostics) => {
             return vec![format!(
