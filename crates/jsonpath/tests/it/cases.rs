@@ -77,6 +77,7 @@ fn run_select(line: &str, docs: &HashMap<&str, Value>) -> Result<(), String> {
     }
     let path = parsed.map_err(|e| format!("parse error: {e}"))?;
     let selected = path.select(document);
+    check_round_trip(&path, document, &selected)?;
     if let Some(normalized) = expected.strip_prefix("NotFound ") {
         return match selected {
             Err(e) if e.normalized == normalized => {
@@ -92,6 +93,35 @@ fn run_select(line: &str, docs: &HashMap<&str, Value>) -> Result<(), String> {
         Ok(value) if value == expected => check_ref(&path, document, Some(&value)),
         other => Err(format!("expected {expected}, got {other:?}")),
     }
+}
+
+/// The normalized form parses back to itself and selects the same thing (checked where
+/// Jayway's form can round-trip: no filters, no quotes or backslashes inside names).
+fn check_round_trip(
+    path: &Path,
+    document: &Value,
+    selected: &Result<Value, baton_jsonpath::NotFound>,
+) -> Result<(), String> {
+    let normalized = path.normalized();
+    let names = normalized.get(1..).unwrap_or_default();
+    if normalized.contains("[?]") || names.contains('\\') || names.matches('\'').count() % 2 == 1 {
+        return Ok(());
+    }
+    if names.contains('"') && names.contains('\'') {
+        return Ok(());
+    }
+    let again =
+        Path::parse(&normalized).map_err(|e| format!("normalized form {normalized}: {e}"))?;
+    if again.normalized() != normalized {
+        return Err(format!(
+            "{normalized} re-normalizes to {}",
+            again.normalized()
+        ));
+    }
+    if &again.select(document) != selected {
+        return Err(format!("{normalized} selects differently"));
+    }
+    Ok(())
 }
 
 /// `select_ref` must agree with `select` on reference paths and decline the others.
