@@ -590,3 +590,6 @@ fn seconds(value: &Value, field: &str) -> Result<f64, String> {
         .filter(|s| s.is_finite() && *s >= 0.0)
         .ok_or_else(|| format!("{field:?} is a number of seconds"))
 }
+
+#[cfg(test)]
+mod tests;

@@ -242,3 +242,6 @@ fn elapsed(millis: Millis) -> String {
     let millis = millis.unsigned_abs();
     format!("{sign}{}.{:03}s", millis / 1000, millis % 1000)
 }
+
+#[cfg(test)]
+mod tests;
