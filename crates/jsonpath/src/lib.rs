@@ -31,9 +31,11 @@
 //! - slices take an optional step (`[::2]`) and negative bounds count from the end everywhere,
 //!   as in Python; Jayway 2.x has no step and mishandles `[-3:2]`;
 //! - `!` negates any filter term; Jayway only honours it before an existence check;
-//! - `]`, `)` and whitespace are rejected inside dot-names, where Jayway would make them part
-//!   of the name;
-//! - Jayway path functions (`length()`, `min()`, ...) are not supported and fail to parse.
+//! - `]` in a dot-name is a parse error (Jayway makes it part of the name);
+//! - an existence check on an indefinite path (`[?(@.a[*])]`) needs at least one match.
+//!
+//! Jayway's path functions (`length()`, `sum()`, ...) are not run, as on AWS: `$.Jobs.sum()`
+//! is a path to a member named `sum()`, which AWS reports as not found at run time.
 #![warn(missing_docs)]
 
 mod eval;

@@ -290,8 +290,16 @@ impl<'t> Parser<'t> {
                         "whitespace in a name (use bracket notation ['my name'] for such names)",
                     ));
                 }
-                '(' => return Err(self.fail("path functions are not supported")),
-                ']' | ')' => return Err(self.fail(&format!("unexpected '{c}'"))),
+                // AWS does not run Jayway's path functions: `$.Jobs.sum()` is accepted and
+                // then fails at run time as a missing member named `sum()`. So parentheses are
+                // name characters; inside a filter only an empty pair is (`@.length()`).
+                '(' if mode == Mode::Filter => {
+                    if self.peek_at(1) != Some(b')') {
+                        return Err(self.fail("unexpected '(' in a filter path"));
+                    }
+                    self.pos += 2;
+                }
+                ']' => return Err(self.fail("unexpected ']'")),
                 _ => self.pos += c.len_utf8(),
             }
         }
