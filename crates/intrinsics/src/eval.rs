@@ -196,16 +196,11 @@ fn array_get_item(array: &Value, index: &Value) -> Option<Value> {
     items.get(usize::try_from(index).ok()?).cloned()
 }
 
-/// `States.ArrayUnique`: first occurrences in order, compared with Java `equals` (so `1` and
-/// `1.0` are different values, and objects are equal regardless of key order).
+/// `States.ArrayUnique`: the distinct values (Java `equals`: `1` and `1.0` differ, objects
+/// are equal regardless of key order) in the order AWS's `HashSet` returns them, which is
+/// not the input order (see [`java::hash_set_order`]).
 fn array_unique(array: &Value) -> Option<Value> {
-    let mut unique: Vec<Value> = Vec::new();
-    for item in array.as_array()? {
-        if !unique.iter().any(|seen| java::java_equals(seen, item)) {
-            unique.push(item.clone());
-        }
-    }
-    Some(Value::Array(unique))
+    Some(Value::Array(java::hash_set_order(array.as_array()?)))
 }
 
 fn java_length(text: &str) -> usize {
@@ -292,12 +287,22 @@ fn hash(data: &Value, algorithm: &Value) -> Option<Value> {
 }
 
 /// `States.JsonMerge(a, b, false)`: a shallow merge where `b`'s members win. AWS supports
-/// only the shallow mode, so the flag must be the boolean `false`.
+/// only the shallow mode and fails when the flag asks for a deep merge; it reads the flag
+/// leniently (like Jackson's `asBoolean`, so the string `"false"` is accepted as shallow),
+/// and only `true`, `"true"` and non-zero integers ask for a deep merge.
 fn json_merge(first: &Value, second: &Value, deep: &Value) -> Option<Value> {
-    let (Value::Object(first), Value::Object(second), Value::Bool(false)) = (first, second, deep)
-    else {
+    let (Value::Object(first), Value::Object(second)) = (first, second) else {
         return None;
     };
+    let wants_deep = match deep {
+        Value::Bool(b) => *b,
+        Value::String(s) => s.trim() == "true",
+        Value::Number(n) => java::is_integer(n) && n.as_f64() != Some(0.0),
+        _ => false,
+    };
+    if wants_deep {
+        return None;
+    }
     let mut merged: Map<String, Value> = first.clone();
     for (key, value) in second {
         merged.insert(key.clone(), value.clone());
@@ -340,12 +345,15 @@ fn math_random(values: &[Value], env: &mut dyn Env) -> Option<Value> {
 }
 
 /// `States.MathAdd`: both arguments rounded like `Math.round` (AWS gives -2 for -1.51 + 0 and
-/// 4 for 1.5 + 1.51) and within the `int` range; the sum is an integer.
+/// 4 for 1.5 + 1.51); arguments and sum must be within the `int` range. The sum is an
+/// integer.
 fn math_add(a: &Value, b: &Value) -> Option<Value> {
     let int_range = i64::from(i32::MIN)..=i64::from(i32::MAX);
     let a = java::math_round(java::as_double(a)?).filter(|v| int_range.contains(v))?;
     let b = java::math_round(java::as_double(b)?).filter(|v| int_range.contains(v))?;
-    Some(Value::Number(Number::from(a + b)))
+    // AWS fails rather than wrapping when the sum leaves the int range.
+    let sum = Some(a + b).filter(|v| int_range.contains(v))?;
+    Some(Value::Number(Number::from(sum)))
 }
 
 /// `States.StringSplit(text, delimiters)`: like Java's `StringTokenizer`, every character of

@@ -256,3 +256,98 @@ impl JavaRandom {
         (high + low) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 }
+
+/// `hashCode()` of the Java object AWS converts a value to: `Integer`/`Long`/`BigInteger`
+/// for integers (the smallest that fits), `Double` for other numbers, `String`, `Boolean`,
+/// `ArrayList` and `LinkedHashMap`; `null` hashes to 0 as `HashMap` does.
+pub(crate) fn java_hash_code(value: &Value) -> i32 {
+    match value {
+        Value::Null => 0,
+        Value::Bool(true) => 1231,
+        Value::Bool(false) => 1237,
+        Value::String(s) => string_hash_code(s),
+        Value::Number(n) => number_hash_code(n),
+        Value::Array(items) => items.iter().fold(1i32, |h, item| {
+            h.wrapping_mul(31).wrapping_add(java_hash_code(item))
+        }),
+        Value::Object(members) => members.iter().fold(0i32, |h, (key, item)| {
+            h.wrapping_add(string_hash_code(key) ^ java_hash_code(item))
+        }),
+    }
+}
+
+fn string_hash_code(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    })
+}
+
+fn number_hash_code(n: &Number) -> i32 {
+    if let Some(i) = n.as_i64() {
+        return match i32::try_from(i) {
+            Ok(int) => int,
+            Err(_) => (i ^ ((i as u64) >> 32) as i64) as i32,
+        };
+    }
+    if is_integer(n) {
+        return big_integer_hash_code(&n.to_string());
+    }
+    let bits = n.as_f64().unwrap_or(f64::NAN).to_bits();
+    (bits ^ (bits >> 32)) as i32
+}
+
+/// `BigInteger.hashCode()`: over the magnitude's 32-bit words, most significant first,
+/// times the sign.
+fn big_integer_hash_code(text: &str) -> i32 {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    // Little-endian 32-bit words of the magnitude.
+    let mut words: Vec<u32> = Vec::new();
+    for digit in digits.bytes().filter(u8::is_ascii_digit) {
+        let mut carry = u64::from(digit - b'0');
+        for word in &mut words {
+            let product = u64::from(*word) * 10 + carry;
+            *word = product as u32;
+            carry = product >> 32;
+        }
+        if carry > 0 {
+            words.push(carry as u32);
+        }
+    }
+    let hash = words.iter().rev().fold(0i32, |h, &word| {
+        h.wrapping_mul(31).wrapping_add(word as i32)
+    });
+    if negative { hash.wrapping_neg() } else { hash }
+}
+
+/// The distinct values in the order a `java.util.HashSet` built from the whole list
+/// (`new HashSet<>(list)`) iterates them: by bucket, then by insertion within a bucket.
+/// AWS's `States.ArrayUnique` returns `[false, true]` for `[true, false, true, false]` and
+/// `[[2, 1], [1, 2]]` for `[[1, 2], [1, 2], [2, 1]]`, which is this order. (Java turns a
+/// crowded bucket into a tree past eight entries; that rarely matters and is not modelled.)
+pub(crate) fn hash_set_order(items: &[Value]) -> Vec<Value> {
+    // HashSet(Collection c) sizes its table for c.size() / 0.75 + 1 entries, at least 16,
+    // rounded up to a power of two, so it never resizes while adding c.
+    let wanted = ((items.len() as f32 / 0.75) as usize + 1).max(16);
+    let capacity = wanted
+        .checked_next_power_of_two()
+        .unwrap_or(1 << 30)
+        .min(1 << 30);
+    let mut distinct: Vec<(usize, usize, &Value)> = Vec::new();
+    for item in items {
+        if distinct.iter().any(|(_, _, seen)| java_equals(seen, item)) {
+            continue;
+        }
+        let h = java_hash_code(item) as u32;
+        let spread = h ^ (h >> 16);
+        let bucket = spread as usize & (capacity - 1);
+        distinct.push((bucket, distinct.len(), item));
+    }
+    distinct.sort_by_key(|&(bucket, order, _)| (bucket, order));
+    distinct
+        .into_iter()
+        .map(|(_, _, item)| item.clone())
+        .collect()
+}

@@ -147,3 +147,22 @@ fn nesting_is_limited_to_ten() {
     // Deep input must not overflow the stack either.
     assert!(Call::parse(&nested(100_000)).is_err());
 }
+
+#[test]
+fn hash_codes_match_java() {
+    // Well-known Java values: "hello".hashCode(), Boolean.TRUE.hashCode(),
+    // Double.valueOf(1.0).hashCode(), List.of(1, 2).hashCode(), Long.valueOf(1L << 32)
+    // .hashCode(), Map.of("a", 1).hashCode().
+    assert_eq!(java::java_hash_code(&json!("hello")), 99_162_322);
+    assert_eq!(java::java_hash_code(&json!(true)), 1231);
+    assert_eq!(java::java_hash_code(&json!(1.0)), 1_072_693_248);
+    assert_eq!(java::java_hash_code(&json!([1, 2])), 994);
+    assert_eq!(java::java_hash_code(&json!(4_294_967_296_i64)), 1);
+    assert_eq!(java::java_hash_code(&json!({"a": 1})), 96);
+    assert_eq!(java::java_hash_code(&Value::Null), 0);
+    // BigInteger.valueOf(2).pow(64).hashCode(): words [1, 0, 0] -> 31 * 31 = 961.
+    let big: Value = serde_json::from_str("18446744073709551616").unwrap();
+    assert_eq!(java::java_hash_code(&big), 961);
+    let negative: Value = serde_json::from_str("-18446744073709551616").unwrap();
+    assert_eq!(java::java_hash_code(&negative), -961);
+}
