@@ -7,6 +7,8 @@
 //! conformance cases), and a number written `1.0` or `1e2` is a `Double` that prints as `1.0`
 //! or `100.0`.
 
+use std::collections::HashMap;
+
 use serde_json::{Number, Value};
 
 /// True when the number was written as an integer (Jackson makes an `IntNode`/`LongNode`/
@@ -336,11 +338,17 @@ pub(crate) fn hash_set_order(items: &[Value]) -> Vec<Value> {
         .unwrap_or(1 << 30)
         .min(1 << 30);
     let mut distinct: Vec<(usize, usize, &Value)> = Vec::new();
+    // Values that are `equals` have the same hash code, so only same-hash values need the
+    // full comparison; this keeps large arrays linear.
+    let mut by_hash: HashMap<i32, Vec<usize>> = HashMap::new();
     for item in items {
-        if distinct.iter().any(|(_, _, seen)| java_equals(seen, item)) {
+        let hash = java_hash_code(item);
+        let same_hash = by_hash.entry(hash).or_default();
+        if same_hash.iter().any(|&i| java_equals(distinct[i].2, item)) {
             continue;
         }
-        let h = java_hash_code(item) as u32;
+        same_hash.push(distinct.len());
+        let h = hash as u32;
         let spread = h ^ (h >> 16);
         let bucket = spread as usize & (capacity - 1);
         distinct.push((bucket, distinct.len(), item));

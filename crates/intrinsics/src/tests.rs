@@ -166,3 +166,14 @@ fn hash_codes_match_java() {
     let negative: Value = serde_json::from_str("-18446744073709551616").unwrap();
     assert_eq!(java::java_hash_code(&negative), -961);
 }
+
+#[test]
+fn array_unique_stays_fast_on_large_arrays() {
+    // 200,000 items (about the 256 KiB payload limit) with many duplicates.
+    let items: Vec<Value> = (0..200_000).map(|i| json!(i % 5_000)).collect();
+    let unique = java::hash_set_order(&items);
+    assert_eq!(unique.len(), 5_000);
+    // Small non-negative integers hash to themselves, so HashSet order is numeric here.
+    assert_eq!(unique[0], json!(0));
+    assert_eq!(unique[4_999], json!(4_999));
+}
