@@ -33,6 +33,38 @@ pub fn render(event: &HistoryEvent, include_data: bool) -> Value {
     Value::Object(object)
 }
 
+/// Renders an event stored as AWS's type name plus its details object as JSON text (empty for
+/// events without details), which is how the runtime keeps history. Details that are not a JSON
+/// object are rendered as `{}` rather than failing the whole page.
+pub fn render_stored(
+    id: u64,
+    previous_event_id: u64,
+    timestamp_ms: i64,
+    event_type: &str,
+    details: &str,
+    include_data: bool,
+) -> Value {
+    let mut object = Map::new();
+    object.insert("timestamp".into(), Value::Number(Timestamp(timestamp_ms).to_number()));
+    object.insert("type".into(), Value::String(event_type.into()));
+    object.insert("id".into(), Value::from(id));
+    object.insert("previousEventId".into(), Value::from(previous_event_id));
+    let key = baton_interp::EventType::parse(event_type).and_then(|ty| ty.details_key());
+    if let Some(key) = key {
+        let mut map = match serde_json::from_str::<Value>(details) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        if !include_data {
+            for member in ["input", "inputDetails", "output", "outputDetails"] {
+                map.remove(member);
+            }
+        }
+        object.insert(key.into(), Value::Object(map));
+    }
+    Value::Object(object)
+}
+
 /// JSON text of a payload.
 fn text(value: &Value) -> Value {
     Value::String(value.to_string())

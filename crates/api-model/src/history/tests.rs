@@ -8,7 +8,7 @@ use std::sync::Arc;
 use baton_interp::{Details, EventType, HistoryEvent};
 use serde_json::{Value, json};
 
-use super::render;
+use super::{render, render_stored};
 
 fn cases_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/cases")
@@ -303,4 +303,30 @@ fn execution_data_can_be_left_out() {
             .get("mapStateSucceededEventDetails")
             .is_none()
     );
+}
+
+#[test]
+fn stored_events_render_like_live_ones() {
+    let event = HistoryEvent {
+        id: 4,
+        previous_event_id: 3,
+        timestamp: 1_700_000_000_500,
+        ty: EventType::TaskSucceeded,
+        details: Details::TaskOutput {
+            resource_type: "lambda".into(),
+            resource: "invoke".into(),
+            output: Arc::new(json!({"ok": [1, 2.50]})),
+        },
+    };
+    for include in [true, false] {
+        let live = render(&event, include);
+        let key = "taskSucceededEventDetails";
+        let details = render(&event, true)[key].to_string();
+        let stored = render_stored(4, 3, 1_700_000_000_500, "TaskSucceeded", &details, include);
+        assert_eq!(stored, live);
+    }
+    let none = render_stored(9, 8, 0, "MapStateSucceeded", "", true);
+    assert_eq!(none, json!({"timestamp": 0, "type": "MapStateSucceeded", "id": 9, "previousEventId": 8}));
+    let aborted = render_stored(9, 8, 0, "ExecutionAborted", "", true);
+    assert_eq!(aborted["executionAbortedEventDetails"], json!({}));
 }

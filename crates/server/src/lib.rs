@@ -1,0 +1,94 @@
+//! The Baton HTTP server: the AWS Step Functions API (AWS JSON 1.0) in front of a
+//! [`baton_runtime::Runtime`].
+//!
+//! [`run`] serves a bound listener until the shutdown future completes, so tests bind
+//! `127.0.0.1:0` and stop the server cleanly. Routes:
+//! - `POST /`: every API action, named by `X-Amz-Target` (see [`protocol`](crate::protocol) for
+//!   the wire rules and `actions/` for one module per group of actions);
+//! - `GET /health`: `200 {"status":"ok"}` once the server accepts requests.
+//!
+//! The server converts between the wire shapes of `baton_api_model` and the runtime's types
+//! explicitly; it holds no state of its own besides the defaults below.
+
+mod actions;
+mod protocol;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use baton_runtime::Runtime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// The largest request body accepted. AWS's largest members are the definition (1 MiB) and
+/// payloads (256 KiB); JSON escaping can double them.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// What the server needs besides the runtime.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Region for requests that carry no SigV4 credential scope.
+    pub region: String,
+    /// Account id in ARNs.
+    pub account: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) runtime: Runtime,
+    pub(crate) region: String,
+    pub(crate) account: String,
+    /// Flips to `true` when shutdown begins, so long polls return at once.
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then stops accepting connections,
+/// ends pending long polls (they answer "no task", as when a poll times out) and waits for
+/// in-flight requests to finish.
+pub async fn run(
+    listener: TcpListener,
+    runtime: Runtime,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = AppState {
+        runtime,
+        region: config.region,
+        account: config.account,
+        shutdown: stop_rx,
+    };
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop_tx.send_replace(true);
+        })
+        .await
+}
+
+fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(protocol::handle))
+        .route("/health", get(health))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn health() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+}
