@@ -4641,6 +4641,24 @@ impl Evaluator {
         }
     }
 
+    /// BATON: prepare this evaluator for a new, independent evaluation with `context` and
+    /// `options`, dropping its host functions but keeping its compiled-step cache (step ids
+    /// are unique across every parse in the process, so entries never collide). A host that
+    /// evaluates many small expressions keeps one evaluator per thread instead of building
+    /// one (and recompiling its steps) per evaluation.
+    pub fn reset(&mut self, context: Context, options: EvaluatorOptions) {
+        self.context = context;
+        self.recursion_depth = 0;
+        self.tuple_stream_created = false;
+        self.keep_tuple_stream = false;
+        self.callback_apply = ApplyMode::Direct;
+        self.raw_hof = None;
+        self.tail_apply_input = None;
+        self.options = options;
+        self.start_time = None;
+        self.host_fns.clear();
+    }
+
     /// Register a host function callable from an expression as `$name(...)`.
     ///
     /// `f` may be any plain closure `Fn(&[JValue]) -> Result<JValue,

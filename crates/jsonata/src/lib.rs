@@ -33,6 +33,11 @@ use serde_json::Value;
 
 pub use convert::type_name;
 
+thread_local! {
+    /// This thread's evaluator (see `Expression::evaluate_prepared`).
+    static EVALUATOR: std::cell::RefCell<Option<Evaluator>> = const { std::cell::RefCell::new(None) };
+}
+
 /// A compiled JSONata expression. `Send + Sync + Clone`: a compiled definition is shared
 /// across threads, and cloning is two reference-count increments.
 #[derive(Debug, Clone)]
@@ -48,6 +53,48 @@ pub struct Expression {
 pub struct Bindings {
     /// `(name without $, value)` pairs.
     pub vars: Vec<(String, Value)>,
+}
+
+/// An input and bindings converted to the engine's values once, for evaluating several
+/// expressions against the same data (a state's `Arguments`, `Output` and `Assign` all see the
+/// same `$states`). Conversion is most of the cost of a small expression, so converting once
+/// per state instead of once per expression is the fast path. Not `Send`: build it on the
+/// thread that evaluates.
+pub struct Prepared {
+    input: JValue,
+    vars: Vec<(String, JValue)>,
+}
+
+impl Prepared {
+    /// Converts `input` (`None`: undefined) and `bindings`.
+    pub fn new(input: Option<&Value>, bindings: &Bindings) -> Prepared {
+        Prepared {
+            input: input.map_or(JValue::Undefined, convert::to_jvalue),
+            vars: bindings
+                .vars
+                .iter()
+                .map(|(name, value)| (name.clone(), convert::to_jvalue(value)))
+                .collect(),
+        }
+    }
+
+    /// Adds or replaces the variable `name` (without `$`).
+    pub fn bind(&mut self, name: &str, value: &Value) {
+        let value = convert::to_jvalue(value);
+        match self.vars.iter_mut().find(|(existing, _)| existing == name) {
+            Some(slot) => slot.1 = value,
+            None => self.vars.push((name.to_owned(), value)),
+        }
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.vars.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Prepared")
+            .field("vars", &names)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Bounds on one evaluation, so that no expression can hang or exhaust memory.
@@ -137,25 +184,19 @@ impl Expression {
         options: &Options,
         random: &mut dyn FnMut() -> u64,
     ) -> Result<Option<Value>, Error> {
-        let input = match input {
-            Some(value) => convert::to_jvalue(value),
-            None => JValue::Undefined,
-        };
-        let result = self.evaluate_jvalue(&input, bindings, options, random)?;
-        convert::from_jvalue(&result)
+        self.evaluate_prepared(&Prepared::new(input, bindings), options, random)
     }
 
-    /// Evaluates on engine values; the result may be a function.
-    fn evaluate_jvalue(
+    /// Evaluates against data converted once with [`Prepared::new`].
+    pub fn evaluate_prepared(
         &self,
-        input: &JValue,
-        bindings: &Bindings,
+        prepared: &Prepared,
         options: &Options,
         random: &mut dyn FnMut() -> u64,
-    ) -> Result<JValue, Error> {
+    ) -> Result<Option<Value>, Error> {
         let mut context = Context::new();
-        for (name, value) in &bindings.vars {
-            context.bind(name.clone(), convert::to_jvalue(value));
+        for (name, value) in &prepared.vars {
+            context.bind(name.clone(), value.clone());
         }
         let limits = options.limits;
         let engine_options = EvaluatorOptions {
@@ -164,12 +205,27 @@ impl Expression {
             steps: Some(StepBudget::new(limits.max_steps)),
             ..EvaluatorOptions::default()
         };
-        let mut evaluator = Evaluator::with_options(context, engine_options);
-        aws::register(&mut evaluator, self.uses, options.now_millis, random)
-            .map_err(|e| Error::from_evaluator(&e))?;
-        evaluator
-            .evaluate(&self.ast, input)
-            .map_err(|e| Error::from_evaluator(&e))
+        let mut run = |evaluator: &mut Evaluator| -> Result<JValue, Error> {
+            aws::register(evaluator, self.uses, options.now_millis, random)
+                .map_err(|e| Error::from_evaluator(&e))?;
+            evaluator
+                .evaluate(&self.ast, &prepared.input)
+                .map_err(|e| Error::from_evaluator(&e))
+        };
+        // One evaluator per thread, reset for each evaluation: it keeps the compiled bodies
+        // of the object constructors and `.( )` steps it has run.
+        let result = EVALUATOR.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut slot) => {
+                let evaluator = slot.get_or_insert_with(Evaluator::new);
+                evaluator.reset(context, engine_options);
+                let result = run(evaluator);
+                // Drop this evaluation's data now rather than at the next evaluation.
+                evaluator.reset(Context::new(), EvaluatorOptions::default());
+                result
+            }
+            Err(_) => run(&mut Evaluator::with_options(context, engine_options)),
+        })?;
+        convert::from_jvalue(&result)
     }
 }
 

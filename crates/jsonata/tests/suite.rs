@@ -64,9 +64,16 @@ fn main() {
     let mut misses: Vec<(String, String)> = Vec::new();
     let mut ran = 0usize;
     let started = std::time::Instant::now();
+    let mut runner = match Runner::start() {
+        Ok(runner) => runner,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
     for (id, case) in cases.into_iter().filter(|(id, _)| id.contains(&filter)) {
         ran += 1;
-        match case.and_then(run_case) {
+        match case.and_then(|case| runner.run(case)) {
             Ok(()) => {
                 passed += 1;
                 if verbose {
@@ -116,21 +123,49 @@ fn main() {
     }
 }
 
-/// Runs one case on its own thread (8 MiB stack), so a panic or a hang is one miss.
-fn run_case(case: Case) -> Result<(), String> {
-    let (sender, receiver) = mpsc::channel();
-    let worker = std::thread::Builder::new()
-        .stack_size(8 << 20)
-        .spawn(move || {
-            let outcome = std::panic::catch_unwind(|| check(&case));
-            let _ = sender.send(outcome.unwrap_or_else(|_| Err("panicked".to_owned())));
-        });
-    if let Err(e) = worker {
-        return Err(format!("cannot start a thread: {e}"));
+/// Runs the cases on one long-lived worker thread (so its reused evaluator sees every
+/// case in turn, as a server thread would), replacing the worker after a hang. A panic is
+/// one miss.
+struct Runner {
+    cases: mpsc::Sender<Case>,
+    outcomes: mpsc::Receiver<Result<(), String>>,
+}
+
+impl Runner {
+    fn start() -> Result<Runner, String> {
+        let (case_sender, case_receiver) = mpsc::channel::<Case>();
+        let (outcome_sender, outcome_receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || {
+                for case in case_receiver {
+                    let outcome = std::panic::catch_unwind(|| check(&case));
+                    let outcome = outcome.unwrap_or_else(|_| Err("panicked".to_owned()));
+                    if outcome_sender.send(outcome).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start a thread: {e}"))?;
+        Ok(Runner {
+            cases: case_sender,
+            outcomes: outcome_receiver,
+        })
     }
-    match receiver.recv_timeout(CASE_TIMEOUT) {
-        Ok(outcome) => outcome,
-        Err(_) => Err(format!("no answer within {CASE_TIMEOUT:?}")),
+
+    fn run(&mut self, case: Case) -> Result<(), String> {
+        if self.cases.send(case).is_err() {
+            *self = Runner::start()?;
+            return Err("the worker thread stopped".to_owned());
+        }
+        match self.outcomes.recv_timeout(CASE_TIMEOUT) {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The hung worker is abandoned; later cases go to a new one.
+                *self = Runner::start()?;
+                Err(format!("no answer within {CASE_TIMEOUT:?}"))
+            }
+        }
     }
 }
 
