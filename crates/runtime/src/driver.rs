@@ -156,6 +156,11 @@ impl Inner {
         self.machine_from_text(definition_id, &text)
     }
 
+    /// Whether the definition is cached (and therefore already in the store).
+    pub(crate) fn knows_definition(&self, definition_id: &str) -> bool {
+        lock(&self.machines).contains_key(definition_id)
+    }
+
     pub(crate) fn machine_from_text(
         &self,
         definition_id: &str,

@@ -754,7 +754,10 @@ impl Runtime {
             return same_execution(existing, &input_text);
         }
         let definition_id = definition_id(&definition);
-        store.put_definition(&definition_id, &definition).await?;
+        // A definition in the parsed-machine cache was stored before it was cached.
+        if !self.inner().knows_definition(&definition_id) {
+            store.put_definition(&definition_id, &definition).await?;
+        }
         let parsed = self
             .inner()
             .machine_from_text(&definition_id, &definition)?;

@@ -294,3 +294,76 @@ async fn a_failed_start_leaves_nothing() {
         ExecutionStatus::Succeeded
     );
 }
+
+/// Takes tasks and never answers, as a process that dies right after dispatching would.
+struct BlackHole;
+
+impl baton_runtime::TaskDispatcher for BlackHole {
+    fn dispatch(
+        &self,
+        _task: baton_runtime::DispatchedTask,
+        _completion: baton_runtime::Completion,
+    ) {
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unacknowledged_dispatches_are_sent_again_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("baton.db");
+    let clock = ManualClock::new(START_MS);
+    let definition = r#"{"StartAt":"T","States":{"T":{"Type":"Task",
+        "Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters":{"QueueUrl":"q","MessageBody.$":"$$.Task.Token"},"End":true}}}"#;
+    let (arn, first_token) = {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let h = Harness::with_store(store, clock.clone(), |mut c| {
+            c.dispatcher = Arc::new(BlackHole);
+            c
+        })
+        .await;
+        let machine = h.machine("redispatched", definition).await;
+        let run = h.start(&machine, "run", "{}").await;
+        let tasks = h
+            .store
+            .tasks_to_dispatch(PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(tasks.items.len(), 1, "dispatched but not acknowledged");
+        h.runtime.shutdown();
+        (run.arn, tasks.items[0].token.clone())
+    };
+    settle().await;
+    let recorder = crate::harness::Recorder::default();
+    let dispatcher = Arc::new(recorder.clone());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let h = Harness::with_store(store, clock.clone(), move |mut c| {
+        c.dispatcher = dispatcher;
+        c
+    })
+    .await;
+    settle().await;
+    let again = recorder.taken();
+    assert_eq!(again.len(), 1, "the task was dispatched again on start");
+    assert_eq!(again[0].token, first_token, "with the same token");
+    assert_eq!(
+        again[0].input["MessageBody"],
+        serde_json::json!(first_token)
+    );
+    assert!(
+        h.store
+            .tasks_to_dispatch(PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty(),
+        "acknowledged now"
+    );
+    h.runtime
+        .send_task_success(&first_token, r#""ok""#)
+        .await
+        .unwrap();
+    let done = h.finished(&arn).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_well_formed(&h.history(&arn).await);
+}
