@@ -166,7 +166,7 @@ impl Parser<'_> {
 
     fn error_at(&self, pos: usize, message: impl Into<String>) -> ParseError {
         ParseError {
-            message: format!("{} (at offset {pos} of '{}')", message.into(), self.text),
+            message: format!("{} (at offset {pos})", message.into()),
         }
     }
 
