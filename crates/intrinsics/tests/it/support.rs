@@ -1,9 +1,7 @@
 //! Shared test helpers: an [`Env`] over an input document, a context object and variables,
-//! JSON comparisons, and a check that the JSONPath crate is usable yet.
+//! and JSON comparisons.
 
-use std::panic;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use baton_intrinsics::{Env, Failure};
 use baton_jsonpath::{Path, Root};
@@ -117,22 +115,6 @@ pub fn loose_eq(a: &Value, b: &Value) -> bool {
         }
         _ => a == b,
     }
-}
-
-/// True once `baton-jsonpath` parses and selects (it is developed alongside this crate and
-/// may still be a stub); cases with path arguments are skipped, loudly, until then.
-pub fn jsonpath_ready() -> bool {
-    static READY: OnceLock<bool> = OnceLock::new();
-    *READY.get_or_init(|| {
-        panic::catch_unwind(|| {
-            let path = Path::parse("$.a['b'][1]").ok()?;
-            let value = path.select(&json!({"a": {"b": [0, 7]}})).ok()?;
-            (value == json!(7)).then_some(())
-        })
-        .ok()
-        .flatten()
-        .is_some()
-    })
 }
 
 /// The crate's directory.

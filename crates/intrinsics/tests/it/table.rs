@@ -9,7 +9,7 @@
 use baton_intrinsics::Call;
 use serde_json::{Map, Value};
 
-use crate::support::{TestEnv, jsonpath_ready, strict_eq};
+use crate::support::{TestEnv, strict_eq};
 
 #[test]
 fn case_table() {
@@ -17,23 +17,12 @@ fn case_table() {
     let text = std::fs::read_to_string(&path).expect("tests/cases.json");
     let rows: Vec<Map<String, Value>> = serde_json::from_str(&text).expect("cases.json is JSON");
     assert!(rows.len() >= 60, "the table should stay comprehensive");
-    let paths_usable = jsonpath_ready();
     let mut failures = Vec::new();
-    let mut skipped = 0;
     for (index, row) in rows.iter().enumerate() {
         let expr = row["expr"].as_str().expect("expr is a string");
-        if !paths_usable && expr.contains('$') {
-            skipped += 1;
-            continue;
-        }
         if let Err(message) = run_row(row) {
             failures.push(format!("row {index}: {expr}\n    {message}"));
         }
-    }
-    if skipped > 0 {
-        eprintln!(
-            "case_table: skipped {skipped} rows with path arguments: baton-jsonpath is not usable yet"
-        );
     }
     assert!(
         failures.is_empty(),
