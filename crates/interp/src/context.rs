@@ -18,10 +18,13 @@ pub(crate) struct StateContext<'a> {
 
 impl StateContext<'_> {
     /// Builds the context object with AWS's member order.
-    pub(crate) fn to_value(&self) -> Value {
+    /// Builds the context object; `with_input` includes `Execution.Input`.
+    pub(crate) fn to_value(&self, with_input: bool) -> Value {
         let mut execution = Map::new();
         execution.insert("Id".into(), Value::String(self.info.execution_arn.clone()));
-        execution.insert("Input".into(), self.execution_input.clone());
+        if with_input {
+            execution.insert("Input".into(), self.execution_input.clone());
+        }
         execution.insert(
             "StartTime".into(),
             Value::String(format_timestamp(self.start_time)),

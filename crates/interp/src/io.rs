@@ -90,6 +90,7 @@ pub(crate) struct Scope<'a> {
     pub(crate) input: &'a Value,
     pub(crate) context: &'a StateContext<'a>,
     pub(crate) context_value: OnceCell<Value>,
+    context_light: OnceCell<Value>,
     pub(crate) vars: &'a Vars,
     pub(crate) rng: &'a mut Rng,
     /// `$states.result` (JSONata, after a task/Map/Parallel).
@@ -109,6 +110,7 @@ impl<'a> Scope<'a> {
             input,
             context,
             context_value: OnceCell::new(),
+            context_light: OnceCell::new(),
             vars,
             rng,
             result: None,
@@ -117,14 +119,37 @@ impl<'a> Scope<'a> {
     }
 
     fn context_value(&self) -> &Value {
-        self.context_value.get_or_init(|| self.context.to_value())
+        self.context_value
+            .get_or_init(|| self.context.to_value(true))
+    }
+
+    /// The context object for `path`: built without `Execution.Input` (a deep copy of the
+    /// execution's input) when the path cannot reach it, which is the common case
+    /// (`$$.Execution.Id`, `$$.State.EnteredTime`, `$$.Task.Token`, `$$.Map.Item.Value`).
+    fn context_for(&self, path: &Path) -> &Value {
+        if let Some(full) = self.context_value.get() {
+            return full;
+        }
+        let text = path.text();
+        let may_reach_input = text.contains("Input")
+            || text.contains('*')
+            || text.contains("..")
+            || text.contains('[')
+            || text == "$$"
+            || text == "$$.Execution";
+        if may_reach_input {
+            self.context_value()
+        } else {
+            self.context_light
+                .get_or_init(|| self.context.to_value(false))
+        }
     }
 
     /// The document a path's root refers to.
     fn root_value(&self, path: &Path) -> Result<&Value, Failure> {
         match path.root() {
             Root::Input => Ok(self.input),
-            Root::Context => Ok(self.context_value()),
+            Root::Context => Ok(self.context_for(path)),
             Root::Variable(name) => self.vars.get(name.as_str()).ok_or_else(|| {
                 Failure::runtime(format!(
                     "The JSONPath '{}' could not be found: the variable '{name}' is not defined",
