@@ -20,18 +20,25 @@ impl StateContext<'_> {
     /// Builds the context object with AWS's member order.
     /// Builds the context object; `with_input` includes `Execution.Input`.
     pub(crate) fn to_value(&self, with_input: bool) -> Value {
+        // Express executions (ARNs with `:express:`) cannot be redriven: AWS shows no
+        // RedriveCount for them and orders the members differently.
+        let express = self.info.execution_arn.contains(":express:");
         let mut execution = Map::new();
         execution.insert("Id".into(), Value::String(self.info.execution_arn.clone()));
         if with_input {
             execution.insert("Input".into(), self.execution_input.clone());
         }
-        execution.insert(
-            "StartTime".into(),
-            Value::String(format_timestamp(self.start_time)),
-        );
-        execution.insert("Name".into(), Value::String(self.info.name.clone()));
-        execution.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
-        execution.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
+        let start_time = Value::String(format_timestamp(self.start_time));
+        if express {
+            execution.insert("Name".into(), Value::String(self.info.name.clone()));
+            execution.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
+            execution.insert("StartTime".into(), start_time);
+        } else {
+            execution.insert("StartTime".into(), start_time);
+            execution.insert("Name".into(), Value::String(self.info.name.clone()));
+            execution.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
+            execution.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
+        }
         let mut machine = Map::new();
         machine.insert(
             "Id".into(),

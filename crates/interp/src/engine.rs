@@ -1089,8 +1089,8 @@ impl Engine {
                     return None;
                 };
                 let ty = match &r.machine.state(frame.state).kind {
+                    // AWS writes no event for an aborted Wait state.
                     Kind::Task(_) => EventType::TaskStateAborted,
-                    Kind::Wait(_) => EventType::WaitStateAborted,
                     Kind::Map(_) => EventType::MapStateAborted,
                     Kind::Parallel(_) => EventType::ParallelStateAborted,
                     _ => return None,

@@ -167,7 +167,7 @@ fn stop_aborts_waiting_states() {
         [1; 32],
     );
     let types: Vec<&str> = t.events.iter().map(|e| e.ty.as_str()).collect();
-    assert_eq!(types, ["WaitStateAborted", "ExecutionAborted"]);
+    assert_eq!(types, ["ExecutionAborted"]);
     assert!(matches!(t.commands[..], [Command::CancelTimer { .. }]));
     assert_eq!(execution.status(), &Status::Aborted);
 }
