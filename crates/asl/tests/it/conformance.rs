@@ -228,3 +228,22 @@ fn create_message_parser_splits_entries() {
         )
     );
 }
+
+#[test]
+fn every_executed_definition_builds_the_typed_model() {
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| c.kind == "execution")
+        .collect();
+    let mut failures = Vec::new();
+    for case in &cases {
+        if let Err(diagnostics) = baton_asl::StateMachine::from_text(&case.text) {
+            failures.push(format!("{}:\n{}", case.id, render(&diagnostics)));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "valid definitions the parser refused:\n{}",
+        failures.join("\n")
+    );
+}

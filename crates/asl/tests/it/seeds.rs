@@ -17,10 +17,11 @@ fn machines(text: &str) -> Vec<Value> {
             break;
         };
         let body = &after[body_start..body_start + end];
-        if let Ok(value) = serde_json::from_str::<Value>(body) {
-            if value.get("StartAt").is_some() && value.get("States").is_some() {
-                out.push(value);
-            }
+        if let Ok(value) = serde_json::from_str::<Value>(body)
+            && value.get("StartAt").is_some()
+            && value.get("States").is_some()
+        {
+            out.push(value);
         }
         rest = &after[body_start + end + 3..];
     }
