@@ -200,7 +200,7 @@ impl<'a> Scope<'a> {
                 for (key, member) in members {
                     let value = match member {
                         Template::Path(p) => self.resolve_member(p, key, ".$")?,
-                        Template::Intrinsic(call) => self.intrinsic(call)?,
+                        Template::Intrinsic(call) => self.intrinsic(call, key, ".$")?,
                         other => self.template_at(other, &Location::Key(at, key))?,
                     };
                     out.insert(key.clone(), value);
@@ -215,13 +215,23 @@ impl<'a> Scope<'a> {
                 Ok(Value::Array(out))
             }
             Template::Path(p) => self.resolve_field(p, &at.to_string()),
-            Template::Intrinsic(call) => self.intrinsic(call),
+            Template::Intrinsic(call) => self.intrinsic(call, &at.to_string(), ""),
             Template::Jsonata(expr) => self.jsonata(expr, &at.to_string()),
         }
     }
 
-    fn intrinsic(&mut self, call: &baton_intrinsics::Call) -> Result<Value, Failure> {
-        let mut env = IntrinsicEnv { scope: self };
+    /// Evaluates an intrinsic call found in the field `key` + `suffix` (e.g. `value` + `.$`).
+    fn intrinsic(
+        &mut self,
+        call: &baton_intrinsics::Call,
+        key: &str,
+        suffix: &str,
+    ) -> Result<Value, Failure> {
+        let mut env = IntrinsicEnv {
+            scope: self,
+            key,
+            suffix,
+        };
         call.eval(&mut env)
             .map_err(|f| Failure::runtime(f.cause).with_error(f.error))
     }
@@ -351,7 +361,7 @@ impl<'a> Scope<'a> {
         match field {
             StringField::Literal(s) => Ok(Value::String(s.clone())),
             StringField::Path(p) => self.resolve_field(p, &format!("{name}Path")),
-            StringField::Intrinsic(call) => self.intrinsic(call),
+            StringField::Intrinsic(call) => self.intrinsic(call, name, "Path"),
             StringField::Jsonata(e) => self.jsonata(e, name),
         }
     }
@@ -366,12 +376,14 @@ impl Failure {
 
 struct IntrinsicEnv<'s, 'a> {
     scope: &'s mut Scope<'a>,
+    key: &'s str,
+    suffix: &'s str,
 }
 
 impl baton_intrinsics::Env for IntrinsicEnv<'_, '_> {
     fn resolve(&mut self, path: &Path) -> Result<Value, baton_intrinsics::Failure> {
         self.scope
-            .resolve_field(path, "")
+            .resolve_member(path, self.key, self.suffix)
             .map_err(|f| baton_intrinsics::Failure {
                 error: f.error,
                 cause: f.cause.unwrap_or_default(),
