@@ -321,6 +321,46 @@ pub(crate) fn dispatch_pure(
         return Ok(JValue::Undefined);
     }
 
+    // BATON: bound the strings the builtins build. `$pad` and `$join` are checked before
+    // they allocate; every string result is checked after.
+    match name {
+        "pad" => {
+            if let Some(JValue::Number(width)) = args.get(1) {
+                if width.is_finite() {
+                    crate::evaluator::check_string_length(width.abs() as usize)?;
+                } else {
+                    crate::evaluator::check_string_length(usize::MAX)?;
+                }
+            }
+        }
+        "join" => {
+            if let Some(JValue::Array(items)) = args.first() {
+                let separator = match args.get(1) {
+                    Some(JValue::String(s)) => s.len(),
+                    _ => 0,
+                };
+                let total: usize = items
+                    .iter()
+                    .map(|item| item.as_str().map_or(0, str::len).saturating_add(separator))
+                    .fold(0usize, usize::saturating_add);
+                crate::evaluator::check_string_length(total)?;
+            }
+        }
+        _ => {}
+    }
+    let result = dispatch_pure_unbounded(name, args, options)?;
+    if let JValue::String(s) = &result {
+        crate::evaluator::check_string_length(s.len())?;
+    }
+    Ok(result)
+}
+
+/// The builtins' dispatch (upstream `dispatch_pure`, after its argument handling).
+fn dispatch_pure_unbounded(
+    name: &str,
+    args: &[JValue],
+    options: &EvaluatorOptions,
+) -> Result<JValue, EvaluatorError> {
     use crate::functions;
 
     match name {

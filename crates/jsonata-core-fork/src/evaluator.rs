@@ -1287,6 +1287,7 @@ fn eval_compiled_node(
             let right = eval_compiled_inner(rhs, data, vars, ctx, shape, options, start_time)?;
             let ls = compiled_to_concat_string(&left)?;
             let rs = compiled_to_concat_string(&right)?;
+            check_string_length(ls.len() + rs.len())?; // BATON
             Ok(JValue::string(format!("{}{}", ls, rs)))
         }
 
@@ -1958,6 +1959,7 @@ fn coerce_lambda_args(
 pub(crate) fn compiled_concat(lhs: JValue, rhs: JValue) -> Result<JValue, EvaluatorError> {
     let l = compiled_to_concat_string(&lhs)?;
     let r = compiled_to_concat_string(&rhs)?;
+    check_string_length(l.len() + r.len())?; // BATON
     Ok(JValue::string(l + &r))
 }
 
@@ -3778,6 +3780,27 @@ pub struct EvaluatorOptions {
     pub max_sequence_length: Option<usize>,
     /// BATON: the evaluation step budget (see [`StepBudget`]). `None` = unlimited.
     pub steps: Option<StepBudget>,
+    /// BATON: the longest string (in bytes) concatenation and the string builtins may
+    /// build. Exceeding it raises D2016. `None` = unlimited.
+    pub max_string_length: Option<usize>,
+}
+
+thread_local! {
+    /// BATON: the running evaluation's `max_string_length` (`usize::MAX`: unlimited), set
+    /// by `Evaluator::evaluate` for the helpers that build strings without the options.
+    static MAX_STRING_LENGTH: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// BATON: fails with D2016 if a string of `length` bytes is longer than the running
+/// evaluation allows.
+pub(crate) fn check_string_length(length: usize) -> Result<(), EvaluatorError> {
+    let max = MAX_STRING_LENGTH.with(|m| m.get());
+    if length > max {
+        return Err(EvaluatorError::EvaluationError(format!(
+            "D2016: The string would be longer than the maximum of {max} bytes"
+        )));
+    }
+    Ok(())
 }
 
 /// The values under `*`, following jsonata-js `evaluateWildcard`: the
@@ -5114,6 +5137,19 @@ impl Evaluator {
     /// skipped popping. `$$` is the evaluation's input unless the caller set a
     /// parent on the context.
     pub fn evaluate(&mut self, node: &AstNode, data: &JValue) -> Result<JValue, EvaluatorError> {
+        // BATON: this evaluation's string bound, for the helpers without options.
+        let max_string = self.options.max_string_length.unwrap_or(usize::MAX);
+        let outer_max_string = MAX_STRING_LENGTH.with(|m| m.replace(max_string));
+        let result = self.evaluate_bounded(node, data);
+        MAX_STRING_LENGTH.with(|m| m.set(outer_max_string));
+        result
+    }
+
+    fn evaluate_bounded(
+        &mut self,
+        node: &AstNode,
+        data: &JValue,
+    ) -> Result<JValue, EvaluatorError> {
         let entry_depth = self.context.scope_stack.len();
         let caller_parent = self.context.get_parent().is_some();
         self.context.push_scope();
@@ -11393,6 +11429,7 @@ impl Evaluator {
     fn concatenate(&self, left: &JValue, right: &JValue) -> Result<JValue, EvaluatorError> {
         let left_str = Self::value_to_concat_string(left)?;
         let right_str = Self::value_to_concat_string(right)?;
+        check_string_length(left_str.len() + right_str.len())?; // BATON
         Ok(JValue::string(format!("{}{}", left_str, right_str)))
     }
 

@@ -70,6 +70,12 @@ pub mod string {
         }
     }
 
+    /// BATON: the running evaluation's string bound (D2016), as a function error.
+    fn check_string_length(length: usize) -> Result<(), FunctionError> {
+        crate::evaluator::check_string_length(length)
+            .map_err(|e| FunctionError::RuntimeError(e.message().to_string()))
+    }
+
     /// BATON: JSONata regexes are JavaScript regexes, so they are compiled with `regress`
     /// (an ECMAScript engine: lookbehind, backreferences, JavaScript's `\d`, `\w`, `\s`)
     /// instead of Rust's `regex`. This wrapper offers the few `regex::Regex` methods the
@@ -913,6 +919,7 @@ pub mod string {
             }
             result.push_str(&s[position..found.byte_start]);
             replacer(&found, &mut result)?;
+            check_string_length(result.len())?; // BATON
             position = found.byte_end;
             count += 1;
             current = matches.next_match()?;
@@ -958,6 +965,12 @@ pub mod string {
             ));
         }
 
+        // BATON: the result's length is known before it is built.
+        if replacement.len() > pat.len() {
+            let occurrences = s.matches(pat).count().min(limit.unwrap_or(usize::MAX));
+            let growth = (replacement.len() - pat.len()).saturating_mul(occurrences);
+            check_string_length(s.len().saturating_add(growth))?;
+        }
         let result = if let Some(lim) = limit {
             let mut remaining = s;
             let mut output = String::new();

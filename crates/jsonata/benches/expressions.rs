@@ -5,7 +5,8 @@
 //! Baton converting `$states` on every call (`evaluate`), Baton with `$states` converted once
 //! per state (`evaluate_prepared`, what the interpreter does), and npm `jsonata` under node
 //! (`bench-js/bench.js`, when node and `bench-js/node_modules` are installed), with the
-//! speed-up over node. It also checks that both give the same result.
+//! speed-up over node. It also checks that both give the same result. `-- NAME` runs only
+//! the expressions whose name contains NAME; `--no-node` skips node.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,6 +20,10 @@ fn main() {
         .skip(1)
         .find_map(|arg| arg.parse().ok())
         .unwrap_or(1.0);
+    // Any other argument keeps only the expressions whose name contains it.
+    let only: Option<String> = std::env::args()
+        .skip(1)
+        .find(|arg| arg.parse::<f64>().is_err() && !arg.starts_with('-'));
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(dir.join("benches/expressions.json"))
         .expect("benches/expressions.json is readable");
@@ -27,7 +32,11 @@ fn main() {
         vars: vec![("states".to_owned(), bench["states"].clone())],
     };
     let input = json!({});
-    let node = run_node(dir, seconds);
+    let node = if std::env::args().any(|a| a == "--no-node") {
+        None
+    } else {
+        run_node(dir, seconds)
+    };
     if node.is_none() {
         println!(
             "(node or bench-js/node_modules missing: run `npm install` in crates/jsonata/bench-js)"
@@ -43,6 +52,12 @@ fn main() {
         .expect("expressions is an array")
     {
         let name = item["name"].as_str().unwrap_or("?");
+        if only
+            .as_ref()
+            .is_some_and(|only| !name.contains(only.as_str()))
+        {
+            continue;
+        }
         let text = item["expr"].as_str().unwrap_or("");
         let expression = Expression::compile(text).expect("bench expressions compile");
         let mut random = || 0x5EED_u64;

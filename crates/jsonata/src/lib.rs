@@ -23,6 +23,8 @@
 
 pub mod aws;
 mod convert;
+#[doc(hidden)]
+pub mod fuzzing;
 
 use std::sync::Arc;
 
@@ -109,6 +111,9 @@ pub struct Limits {
     /// Longest sequence a path, range, `$append` or higher-order function may build.
     /// Exceeding it fails with `D2015`.
     pub max_sequence_length: usize,
+    /// Longest string (in bytes) concatenation and the string functions may build.
+    /// Exceeding it fails with `D2016`.
+    pub max_string_length: usize,
 }
 
 impl Default for Limits {
@@ -119,6 +124,7 @@ impl Default for Limits {
             max_depth: 5_000,
             max_steps: 20_000_000,
             max_sequence_length: 10_000_000,
+            max_string_length: 64 << 20,
         }
     }
 }
@@ -203,6 +209,7 @@ impl Expression {
             max_stack_depth: Some(limits.max_depth),
             max_sequence_length: Some(limits.max_sequence_length),
             steps: Some(StepBudget::new(limits.max_steps)),
+            max_string_length: Some(limits.max_string_length),
             ..EvaluatorOptions::default()
         };
         let mut run = |evaluator: &mut Evaluator| -> Result<JValue, Error> {

@@ -207,6 +207,7 @@ fn limits_stop_runaway_expressions() {
             max_depth: 200,
             max_steps: 100_000,
             max_sequence_length: 1_000,
+            max_string_length: 10_000,
         },
         now_millis: None,
     };
