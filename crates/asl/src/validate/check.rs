@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use serde_json::{Map as JsonMap, Value};
 
 use super::fields::{self, Langs};
+use super::jsonata::Scope;
 use super::paths;
 use super::values::{self, Kind};
 use super::{Diagnostic, MachineType, Options};
@@ -513,14 +514,18 @@ impl<'o> Checker<'o> {
             if SKIP.contains(&key.as_str()) || key == "Iterator" {
                 continue;
             }
-            self.jsonata_value(value, &format!("{loc}/{key}"));
+            self.jsonata_value(value, &format!("{loc}/{key}"), Scope::State);
         }
         if let Some(Value::Array(rules)) = obj.get("Choices") {
             for (i, rule) in rules.iter().enumerate() {
                 if let Some(rule) = rule.as_object() {
                     for key in ["Condition", "Output", "Assign"] {
                         if let Some(value) = rule.get(key) {
-                            self.jsonata_value(value, &format!("{loc}/Choices[{i}]/{key}"));
+                            self.jsonata_value(
+                                value,
+                                &format!("{loc}/Choices[{i}]/{key}"),
+                                Scope::State,
+                            );
                         }
                     }
                 }
@@ -531,39 +536,15 @@ impl<'o> Checker<'o> {
                 if let Some(catcher) = catcher.as_object() {
                     for key in ["Output", "Assign"] {
                         if let Some(value) = catcher.get(key) {
-                            self.jsonata_value(value, &format!("{loc}/Catch[{i}]/{key}"));
+                            self.jsonata_value(
+                                value,
+                                &format!("{loc}/Catch[{i}]/{key}"),
+                                Scope::Catcher,
+                            );
                         }
                     }
                 }
             }
-        }
-    }
-
-    /// Compiles the `{% %}` strings anywhere inside `value`.
-    pub(crate) fn jsonata_value(&mut self, value: &Value, loc: &str) {
-        match value {
-            Value::String(text) => {
-                if let Some(expression) = jsonata_text(text)
-                    && let Err(e) = baton_jsonata::Expression::compile(expression.trim())
-                {
-                    self.diagnostics.push(Diagnostic::error(
-                        "INVALID_JSONATA_EXPRESSION",
-                        e.message,
-                        loc,
-                    ));
-                }
-            }
-            Value::Object(map) => {
-                for (key, member) in map {
-                    self.jsonata_value(member, &format!("{loc}/{key}"));
-                }
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.jsonata_value(item, &format!("{loc}[{i}]"));
-                }
-            }
-            _ => {}
         }
     }
 

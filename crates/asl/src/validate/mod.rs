@@ -19,9 +19,12 @@ mod check;
 mod choice;
 mod fields;
 mod json_text;
+mod jsonata;
 mod paths;
 mod resource;
 mod states;
+#[cfg(test)]
+mod tests;
 mod values;
 
 use serde_json::{Map as JsonMap, Value};
@@ -114,12 +117,22 @@ pub fn validate_with(definition: &Value, options: &Options) -> Vec<Diagnostic> {
 ///
 /// Several diagnostics are joined with `, ` inside the quotes. A diagnostic without a location
 /// is rendered `at null`, as AWS does; a JSON syntax error is rendered as Jackson's message
-/// alone, which already names its source position.
+/// alone, which already names its source position. JSONata expression errors are left out
+/// when there are other errors, and only the first is given when there are none.
 pub fn invalid_definition_message(diagnostics: &[Diagnostic]) -> String {
     let errors: Vec<&Diagnostic> = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .collect();
+    // A JSONata expression error is reported on its own: only when nothing else is wrong, and
+    // then only the first one.
+    let is_jsonata = |d: &&Diagnostic| d.code.ends_with("_JSONATA_EXPRESSION");
+    let others: Vec<&Diagnostic> = errors.iter().copied().filter(|d| !is_jsonata(d)).collect();
+    let errors = if others.is_empty() {
+        errors.into_iter().take(1).collect()
+    } else {
+        others
+    };
     let parts: Vec<String> = errors
         .iter()
         .map(|d| {

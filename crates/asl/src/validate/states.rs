@@ -6,6 +6,7 @@ use serde_json::{Map as JsonMap, Value};
 
 use super::check::{Checker, MachineKind, at};
 use super::fields;
+use super::jsonata::Scope;
 use super::resource;
 use super::values::{self, Kind};
 use crate::model::QueryLanguage;
@@ -82,7 +83,7 @@ impl Checker<'_> {
                 if language == QueryLanguage::JsonPath {
                     self.template(credentials, &cred_loc);
                 } else {
-                    self.jsonata_value(credentials, &cred_loc);
+                    self.jsonata_value(credentials, &cred_loc, Scope::State);
                 }
             } else {
                 self.expect(credentials, &[Kind::Object], &cred_loc);
