@@ -1,0 +1,359 @@
+//! The functions: kept in memory, each with its worker pool, and on disk under
+//! `<data>/lambda/functions/<name>/` (`function.json` plus the unzipped code in
+//! `code-<revision>/` and the zip as `code-<revision>.zip`), so they survive a restart.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::model::{CodeSource, FunctionRecord, RuntimeKind, UrlRecord};
+use crate::pool::Pool;
+use crate::{Error, code, util};
+
+/// The current record format.
+pub(crate) const FORMAT: u32 = 1;
+
+/// A function as it runs now. Replaced as a whole when its code or configuration changes;
+/// invocations that hold the old one finish on the old workers.
+pub(crate) struct Function {
+    pub(crate) record: FunctionRecord,
+    pub(crate) kind: RuntimeKind,
+    /// The code's folder (the task root).
+    pub(crate) code_dir: PathBuf,
+    /// The function's log file.
+    pub(crate) log_path: PathBuf,
+    pub(crate) pool: Pool,
+}
+
+/// New code for a function.
+#[derive(Debug)]
+pub(crate) enum CodeInput {
+    Zip(Vec<u8>),
+    Directory(PathBuf),
+}
+
+pub(crate) struct Registry {
+    dir: PathBuf,
+    logs_dir: PathBuf,
+    functions: RwLock<BTreeMap<String, Arc<Function>>>,
+    /// Serializes changes, so two updates of one function cannot interleave on disk.
+    writes: Mutex<()>,
+}
+
+impl Registry {
+    pub(crate) fn open(dir: &Path, logs_dir: &Path) -> Result<Registry, Error> {
+        std::fs::create_dir_all(dir)
+            .map_err(|err| Error::io("creating the functions folder", err))?;
+        std::fs::create_dir_all(logs_dir)
+            .map_err(|err| Error::io("creating the logs folder", err))?;
+        let registry = Registry {
+            dir: dir.to_owned(),
+            logs_dir: logs_dir.to_owned(),
+            functions: RwLock::new(BTreeMap::new()),
+            writes: Mutex::new(()),
+        };
+        let entries =
+            std::fs::read_dir(dir).map_err(|err| Error::io("reading the functions folder", err))?;
+        for entry in entries.flatten() {
+            let path = entry.path().join("function.json");
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            match serde_json::from_str::<FunctionRecord>(&text) {
+                Ok(record) => match registry.build(record) {
+                    Ok(function) => {
+                        registry.remove_stale_code(&function);
+                        registry
+                            .write_map()
+                            .insert(function.record.name.clone(), Arc::new(function));
+                    }
+                    Err(err) => tracing::warn!(path = %path.display(), %err, "skipping a function"),
+                },
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), %err, "skipping an unreadable function record")
+                }
+            }
+        }
+        Ok(registry)
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Result<Arc<Function>, Error> {
+        self.read_map()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::ResourceNotFound(format!("Function not found: {name}")))
+    }
+
+    pub(crate) fn list(&self) -> Vec<FunctionRecord> {
+        self.read_map().values().map(|f| f.record.clone()).collect()
+    }
+
+    pub(crate) fn find_by_url_id(&self, url_id: &str) -> Option<Arc<Function>> {
+        self.read_map()
+            .values()
+            .find(|f| f.record.url.as_ref().is_some_and(|u| u.url_id == url_id))
+            .cloned()
+    }
+
+    /// Creates a function from `record` (its code fields are filled in here) and `code`.
+    pub(crate) fn create(
+        &self,
+        mut record: FunctionRecord,
+        code: CodeInput,
+    ) -> Result<FunctionRecord, Error> {
+        let _guard = self.lock_writes();
+        if self.read_map().contains_key(&record.name) {
+            return Err(Error::ResourceConflict(format!(
+                "Function already exist: {}",
+                record.name
+            )));
+        }
+        let folder = self.dir.join(&record.name);
+        // A leftover folder without a record (a crash mid-create) is replaced.
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder)
+            .map_err(|err| Error::io("creating the function folder", err))?;
+        let stored = self.store_code(&record.name, &record.revision_id, code);
+        match stored {
+            Ok((source, size, sha)) => {
+                record.code = source;
+                record.code_size = size;
+                record.code_sha256 = sha;
+            }
+            Err(err) => {
+                let _ = std::fs::remove_dir_all(&folder);
+                return Err(err);
+            }
+        }
+        self.commit(record)
+    }
+
+    /// Replaces the code of function `name`.
+    pub(crate) fn update_code(&self, name: &str, code: CodeInput) -> Result<FunctionRecord, Error> {
+        let _guard = self.lock_writes();
+        let mut record = self.get(name)?.record.clone();
+        record.revision_id = util::uuid4();
+        record.last_modified_ms = util::now_ms();
+        let (source, size, sha) = self.store_code(name, &record.revision_id, code)?;
+        record.code = source;
+        record.code_size = size;
+        record.code_sha256 = sha;
+        self.commit(record)
+    }
+
+    /// Changes function `name` with `change`, then stores it.
+    pub(crate) fn update(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut FunctionRecord) -> Result<(), Error>,
+    ) -> Result<FunctionRecord, Error> {
+        let _guard = self.lock_writes();
+        let mut record = self.get(name)?.record.clone();
+        change(&mut record)?;
+        record.revision_id = util::uuid4();
+        record.last_modified_ms = util::now_ms();
+        self.commit(record)
+    }
+
+    /// Changes only the URL configuration (no new revision, workers kept).
+    pub(crate) fn set_url(
+        &self,
+        name: &str,
+        url: Option<UrlRecord>,
+    ) -> Result<FunctionRecord, Error> {
+        let _guard = self.lock_writes();
+        let current = self.get(name)?;
+        let mut record = current.record.clone();
+        record.url = url;
+        self.persist(&record)?;
+        let function = Function {
+            record: record.clone(),
+            kind: current.kind,
+            code_dir: current.code_dir.clone(),
+            log_path: current.log_path.clone(),
+            pool: current.pool.clone(),
+        };
+        self.write_map().insert(name.to_owned(), Arc::new(function));
+        Ok(record)
+    }
+
+    pub(crate) fn delete(&self, name: &str) -> Result<(), Error> {
+        let _guard = self.lock_writes();
+        let function = self
+            .write_map()
+            .remove(name)
+            .ok_or_else(|| Error::ResourceNotFound(format!("Function not found: {name}")))?;
+        function.pool.close();
+        std::fs::remove_dir_all(self.dir.join(name))
+            .map_err(|err| Error::io("deleting the function", err))
+    }
+
+    pub(crate) fn shutdown(&self) {
+        for function in self.read_map().values() {
+            function.pool.close();
+        }
+    }
+
+    /// Path of the stored zip of a function, if it has one.
+    pub(crate) fn zip_path(&self, record: &FunctionRecord) -> Option<PathBuf> {
+        match &record.code {
+            CodeSource::Zip { folder } => {
+                Some(self.dir.join(&record.name).join(format!("{folder}.zip")))
+            }
+            CodeSource::Directory { .. } => None,
+        }
+    }
+
+    fn store_code(
+        &self,
+        name: &str,
+        revision: &str,
+        code: CodeInput,
+    ) -> Result<(CodeSource, u64, String), Error> {
+        match code {
+            CodeInput::Zip(bytes) => {
+                let folder = format!("code-{revision}");
+                let dir = self.dir.join(name).join(&folder);
+                code::unzip(&bytes, &dir)?;
+                std::fs::write(self.dir.join(name).join(format!("{folder}.zip")), &bytes)
+                    .map_err(|err| Error::io("storing the zip", err))?;
+                let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+                Ok((
+                    CodeSource::Zip { folder },
+                    size,
+                    code::sha256_base64(&bytes),
+                ))
+            }
+            CodeInput::Directory(path) => {
+                let path = std::fs::canonicalize(&path).map_err(|err| {
+                    Error::InvalidParameterValue(format!(
+                        "Code directory {} is not usable: {err}",
+                        path.display()
+                    ))
+                })?;
+                if !path.is_dir() {
+                    return Err(Error::InvalidParameterValue(format!(
+                        "Code directory {} is not a directory",
+                        path.display()
+                    )));
+                }
+                let text = path.display().to_string();
+                let sha = code::sha256_base64(text.as_bytes());
+                Ok((CodeSource::Directory { path: text }, 0, sha))
+            }
+        }
+    }
+
+    /// Stores `record`, swaps the running function and retires the old workers and code.
+    fn commit(&self, record: FunctionRecord) -> Result<FunctionRecord, Error> {
+        self.persist(&record)?;
+        let function = Arc::new(self.build(record.clone())?);
+        let old = self
+            .write_map()
+            .insert(record.name.clone(), function.clone());
+        if let Some(old) = old {
+            old.pool.close();
+        }
+        self.remove_stale_code(&function);
+        Ok(record)
+    }
+
+    fn persist(&self, record: &FunctionRecord) -> Result<(), Error> {
+        let folder = self.dir.join(&record.name);
+        let text = serde_json::to_string_pretty(record)
+            .map_err(|err| Error::io("encoding the function", err))?;
+        let tmp = folder.join("function.json.tmp");
+        std::fs::write(&tmp, text).map_err(|err| Error::io("writing the function", err))?;
+        std::fs::rename(&tmp, folder.join("function.json"))
+            .map_err(|err| Error::io("writing the function", err))
+    }
+
+    fn build(&self, record: FunctionRecord) -> Result<Function, Error> {
+        let kind = RuntimeKind::parse(&record.runtime)?;
+        let code_dir = match &record.code {
+            CodeSource::Zip { folder } => self.dir.join(&record.name).join(folder),
+            CodeSource::Directory { path } => PathBuf::from(path),
+        };
+        Ok(Function {
+            log_path: self.logs_dir.join(format!("{}.log", record.name)),
+            kind,
+            code_dir,
+            pool: Pool::new(),
+            record,
+        })
+    }
+
+    /// Removes code folders and zips of earlier revisions. Old workers may still run from a
+    /// removed folder; their open files stay valid until they exit.
+    fn remove_stale_code(&self, function: &Function) {
+        let keep = match &function.record.code {
+            CodeSource::Zip { folder } => folder.clone(),
+            CodeSource::Directory { .. } => String::new(),
+        };
+        let Ok(entries) = std::fs::read_dir(self.dir.join(&function.record.name)) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("code-") || name == keep || name == format!("{keep}.zip") {
+                continue;
+            }
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+        }
+    }
+
+    fn lock_writes(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read_map(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Function>>> {
+        self.functions
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write_map(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<Function>>> {
+        self.functions
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A record for a new function with defaults as AWS applies them; code fields are placeholders
+/// until [`Registry::create`] stores the code.
+pub(crate) fn new_record(
+    name: String,
+    runtime: String,
+    handler: String,
+    role: String,
+) -> FunctionRecord {
+    FunctionRecord {
+        format: FORMAT,
+        name,
+        runtime,
+        handler,
+        role,
+        description: String::new(),
+        timeout: 3,
+        memory_size: 128,
+        environment: BTreeMap::new(),
+        code: CodeSource::Directory {
+            path: String::new(),
+        },
+        code_size: 0,
+        code_sha256: String::new(),
+        last_modified_ms: util::now_ms(),
+        revision_id: util::uuid4(),
+        architectures: vec!["x86_64".into()],
+        tags: BTreeMap::new(),
+        reserved_concurrency: None,
+        url: None,
+    }
+}
