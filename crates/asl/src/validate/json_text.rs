@@ -342,3 +342,163 @@ impl Scanner {
         Ok(())
     }
 }
+
+/// `DUPLICATE_STATE_NAME` for every state name written twice in one `States` object, which a
+/// JSON reader would otherwise silently collapse into the last one. `text` must hold valid
+/// JSON (only its first value is read).
+pub(crate) fn duplicate_state_names(text: &str) -> Vec<Diagnostic> {
+    let mut walker = Walker {
+        bytes: text.as_bytes(),
+        text,
+        pos: 0,
+        found: Vec::new(),
+    };
+    let mut path = Vec::new();
+    walker.skip_spaces();
+    walker.value(&mut path);
+    walker.found
+}
+
+/// A location step: an object key or an array index.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn location(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(key) => {
+                out.push('/');
+                out.push_str(key);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Walks valid JSON text, tracking the location of each value.
+struct Walker<'t> {
+    bytes: &'t [u8],
+    text: &'t str,
+    pos: usize,
+    found: Vec<Diagnostic>,
+}
+
+impl Walker<'_> {
+    fn skip_spaces(&mut self) {
+        while self
+            .bytes
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            self.pos += 1;
+        }
+    }
+
+    /// Reads a string literal and returns its decoded value.
+    fn string(&mut self) -> String {
+        let start = self.pos;
+        self.pos += 1;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            self.pos += 1;
+            match b {
+                b'\\' => self.pos += 1,
+                b'"' => break,
+                _ => {}
+            }
+        }
+        let raw = self
+            .text
+            .get(start..self.pos.min(self.text.len()))
+            .unwrap_or_default();
+        serde_json::from_str(raw).unwrap_or_default()
+    }
+
+    fn value(&mut self, path: &mut Vec<Step>) {
+        if path.len() > 256 {
+            return;
+        }
+        match self.bytes.get(self.pos) {
+            Some(b'{') => {
+                self.pos += 1;
+                let is_states = matches!(path.last(), Some(Step::Key(k)) if k == "States");
+                let mut keys = std::collections::HashSet::new();
+                loop {
+                    self.skip_spaces();
+                    match self.bytes.get(self.pos) {
+                        Some(b'"') => {}
+                        Some(b'}') | None => {
+                            self.pos += 1;
+                            return;
+                        }
+                        Some(_) => {
+                            self.pos += 1;
+                            continue;
+                        }
+                    }
+                    let key = self.string();
+                    self.skip_spaces();
+                    self.pos += 1; // ':'
+                    self.skip_spaces();
+                    path.push(Step::Key(key.clone()));
+                    if is_states && !keys.insert(key.clone()) {
+                        self.found.push(Diagnostic::error(
+                            "DUPLICATE_STATE_NAME",
+                            format!("Duplicate State name: {key}"),
+                            location(path),
+                        ));
+                    }
+                    self.value(path);
+                    path.pop();
+                    self.skip_spaces();
+                    if self.bytes.get(self.pos) == Some(&b',') {
+                        self.pos += 1;
+                    }
+                }
+            }
+            Some(b'[') => {
+                self.pos += 1;
+                let mut index = 0;
+                loop {
+                    self.skip_spaces();
+                    match self.bytes.get(self.pos) {
+                        Some(b']') | None => {
+                            self.pos += 1;
+                            return;
+                        }
+                        Some(b',') => {
+                            self.pos += 1;
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                    path.push(Step::Index(index));
+                    let before = self.pos;
+                    self.value(path);
+                    path.pop();
+                    if self.pos == before {
+                        // Never stall, whatever the text holds.
+                        self.pos += 1;
+                    }
+                    index += 1;
+                }
+            }
+            Some(b'"') => {
+                self.string();
+            }
+            Some(_) => {
+                while self
+                    .bytes
+                    .get(self.pos)
+                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                {
+                    self.pos += 1;
+                }
+            }
+            None => {}
+        }
+    }
+}

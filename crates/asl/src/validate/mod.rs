@@ -95,8 +95,18 @@ pub struct Options {
 
 /// Parses definition text as JSON, reporting `INVALID_JSON_DESCRIPTION` on failure with
 /// Jackson's message and source location, as AWS does.
+///
+/// A state name written twice in one `States` object is also refused here, since the parsed
+/// JSON keeps only the last one: the error then lists `DUPLICATE_STATE_NAME` followed by what
+/// [`validate`] finds in the rest of the definition.
 pub fn parse_text(text: &str) -> Result<Value, Vec<Diagnostic>> {
-    json_text::parse(text).map_err(|d| vec![d])
+    let json = json_text::parse(text).map_err(|d| vec![d])?;
+    let mut duplicates = json_text::duplicate_state_names(text);
+    if duplicates.is_empty() {
+        return Ok(json);
+    }
+    duplicates.extend(validate(&json));
+    Err(duplicates)
 }
 
 /// Checks a Standard state machine's definition and returns every problem found (empty when
@@ -208,8 +218,12 @@ pub fn validation_result(diagnostics: &[Diagnostic], options: &ResultOptions) ->
 
 /// Parses and validates definition text in one step, as both APIs do.
 pub fn check_text(text: &str, options: &Options) -> Vec<Diagnostic> {
-    match parse_text(text) {
-        Ok(json) => validate_with(&json, options),
-        Err(diagnostics) => diagnostics,
+    match json_text::parse(text) {
+        Ok(json) => {
+            let mut diagnostics = json_text::duplicate_state_names(text);
+            diagnostics.extend(validate_with(&json, options));
+            diagnostics
+        }
+        Err(diagnostic) => vec![diagnostic],
     }
 }
