@@ -76,6 +76,12 @@ impl<'o> Checker<'o> {
         ));
     }
 
+    pub(crate) fn warning(&mut self, code: &str, message: &str, location: String) {
+        let mut diagnostic = Diagnostic::error(code, message, location);
+        diagnostic.severity = super::Severity::Warning;
+        self.diagnostics.push(diagnostic);
+    }
+
     pub(crate) fn express(&self) -> bool {
         self.options.machine_type == MachineType::Express
     }
@@ -365,6 +371,7 @@ impl<'o> Checker<'o> {
             self.template(assign, &format!("{loc}/Assign"));
         }
         match ty {
+            "Pass" => self.pass(obj, loc, language),
             "Task" => self.task(obj, loc, language),
             "Choice" => self.choice_state(obj, loc, language, names),
             "Wait" => self.wait(obj, loc, language),
@@ -478,6 +485,13 @@ impl<'o> Checker<'o> {
                             self.schema(values::expected_message(&[Kind::String]), member_loc);
                         }
                     } else {
+                        if member.as_str().is_some_and(looks_dynamic) {
+                            self.warning(
+                                "NO_DOLLAR",
+                                "No .$ on a field that appears to be a JSONPath or Intrinsic Function.",
+                                member_loc.clone(),
+                            );
+                        }
                         self.template(member, &member_loc);
                     }
                 }
@@ -553,6 +567,13 @@ impl<'o> Checker<'o> {
         language == QueryLanguage::Jsonata
             && value.as_str().is_some_and(|s| jsonata_text(s).is_some())
     }
+}
+
+/// Whether a literal string looks like it was meant as a path or an intrinsic call.
+pub(crate) fn looks_dynamic(text: &str) -> bool {
+    let path_like = (text.starts_with("$.") || text.starts_with("$$.") || text.starts_with("$["))
+        && paths::is_path(text);
+    path_like || (paths::looks_intrinsic(text) && paths::is_intrinsic(text))
 }
 
 /// Whether a state ends the workflow.

@@ -171,6 +171,24 @@ impl Checker<'_> {
         }
     }
 
+    pub(crate) fn pass(
+        &mut self,
+        obj: &JsonMap<String, Value>,
+        loc: &str,
+        language: QueryLanguage,
+    ) {
+        if language == QueryLanguage::JsonPath
+            && let Some(result) = obj.get("Result")
+            && has_dynamic_parts(result)
+        {
+            self.warning(
+                "PASS_RESULT_IS_STATIC",
+                "Attempt to use a path in the result of a pass state.",
+                format!("{loc}/Result"),
+            );
+        }
+    }
+
     pub(crate) fn fail(
         &mut self,
         obj: &JsonMap<String, Value>,
@@ -178,9 +196,18 @@ impl Checker<'_> {
         language: QueryLanguage,
     ) {
         for (plain, path) in [("Error", "ErrorPath"), ("Cause", "CausePath")] {
-            self.field(obj, plain, &[Kind::String], loc);
+            let value = self
+                .field(obj, plain, &[Kind::String], loc)
+                .and_then(Value::as_str);
             if language != QueryLanguage::JsonPath {
                 continue;
+            }
+            if value.is_some_and(super::check::looks_dynamic) {
+                self.warning(
+                    "NO_PATH",
+                    "Field value looks like a path, but field name does not end with 'Path'.",
+                    format!("{loc}/{plain}"),
+                );
             }
             if obj.contains_key(plain) && obj.contains_key(path) {
                 self.schema(
@@ -466,5 +493,18 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+}
+
+/// Whether a Pass `Result` holds what looks like a path or a `"key.$"` field, which a Pass
+/// state's `Result` never evaluates.
+fn has_dynamic_parts(value: &Value) -> bool {
+    match value {
+        Value::String(text) => super::check::looks_dynamic(text),
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k.ends_with(".$") || has_dynamic_parts(v)),
+        Value::Array(items) => items.iter().any(has_dynamic_parts),
+        _ => false,
     }
 }

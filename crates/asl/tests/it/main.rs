@@ -7,7 +7,7 @@ mod seeds;
 
 use std::path::{Path, PathBuf};
 
-use baton_asl::Diagnostic;
+use baton_asl::{Diagnostic, Severity};
 
 /// The crate's own folder.
 pub fn crate_dir() -> PathBuf {
@@ -30,17 +30,19 @@ pub fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out
 }
 
-/// One diagnostic per line: `CODE location: message` (message newlines escaped).
+/// One diagnostic per line: `CODE location: message` (message newlines escaped); warnings
+/// start with `WARNING`.
 pub fn render(diagnostics: &[Diagnostic]) -> String {
     diagnostics
         .iter()
         .map(|d| {
-            format!(
-                "{} {}: {}\n",
-                d.code,
-                d.location,
-                d.message.replace('\n', "\\n")
-            )
+            let severity = if d.severity == Severity::Warning {
+                "WARNING "
+            } else {
+                ""
+            };
+            let message = d.message.replace('\n', "\\n");
+            format!("{severity}{} {}: {message}\n", d.code, d.location)
         })
         .collect()
 }

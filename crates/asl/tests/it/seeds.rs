@@ -40,7 +40,8 @@ fn seed_state_machines_are_valid() {
         let text = std::fs::read_to_string(&path).expect("readable seed");
         for machine in machines(&text) {
             count += 1;
-            let diagnostics = validate::validate(&machine);
+            let mut diagnostics = validate::validate(&machine);
+            diagnostics.retain(|d| d.severity == baton_asl::Severity::Error);
             if !diagnostics.is_empty() {
                 failures.push(format!("{}:\n{}", path.display(), render(&diagnostics)));
             }
