@@ -1,1 +1,12 @@
-//! Integration tests.
+//! Integration tests for the local Lambda: data-driven invocation cases (`tests/data/invoke/`),
+//! the REST API, timeouts and concurrency, function URLs, IAM, and the Step Functions
+//! dispatcher running real executions. Python and Node.js tests are skipped with a message
+//! when the interpreter is missing.
+
+mod api;
+mod dispatch;
+mod harness;
+mod invoke;
+mod invoke_cases;
+mod matching;
+mod urls;

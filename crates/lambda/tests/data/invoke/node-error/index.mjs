@@ -1,0 +1,4 @@
+export const handler = async (event) => {
+  if (event.string) throw 'plain';
+  throw new TypeError('nope');
+};

@@ -1,0 +1,3 @@
+export async function main(event) {
+  return { module: typeof require === 'undefined', x: event.x };
+}
