@@ -4,8 +4,11 @@
 //! The JSON shape is the wire shape: `{"timestamp", "type", "id", "previousEventId",
 //! "<detailsKey>": {...}}`, with inputs, outputs, task parameters and assigned variables as
 //! JSON *text* and `inputDetails`/`outputDetails`/`assignedVariablesDetails` set to
-//! `{"truncated": false}`. The timestamp is epoch seconds with millisecond decimals, as the AWS
+//! `{"truncated": false}`. The timestamp is epoch seconds with up to three decimals, as the AWS
 //! JSON protocol sends it.
+//!
+//! `baton_api_model::history` is the server's renderer; a test in `tests/it` checks that the
+//! two agree on every history the conformance cases produce.
 
 use baton_interp::{Details, HistoryEvent, Millis, Status};
 use serde_json::{Map, Value, json};
@@ -231,9 +234,18 @@ fn details_json(details: &Details, encoding: Encoding) -> Map<String, Value> {
     out
 }
 
-/// Epoch seconds with millisecond decimals, e.g. `1767225600.123`.
+/// Epoch seconds with up to three decimals, e.g. `1767225600.12` or `1767225600`.
 fn timestamp_json(millis: Millis) -> Value {
-    let text = format!("{}.{:03}", millis.div_euclid(1000), millis.rem_euclid(1000));
+    let seconds = millis.div_euclid(1000);
+    let fraction = millis.rem_euclid(1000);
+    let text = if fraction == 0 {
+        seconds.to_string()
+    } else {
+        format!(
+            "{seconds}.{}",
+            format!("{fraction:03}").trim_end_matches('0')
+        )
+    };
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
