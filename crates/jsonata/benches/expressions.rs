@@ -6,7 +6,8 @@
 //! per state (`evaluate_prepared`, what the interpreter does), and npm `jsonata` under node
 //! (`bench-js/bench.js`, when node and `bench-js/node_modules` are installed), with the
 //! speed-up over node. It also checks that both give the same result. `-- NAME` runs only
-//! the expressions whose name contains NAME; `--no-node` skips node.
+//! the expressions whose name contains NAME; `--no-node` skips node,
+//! `--prepared-only` the per-call conversion (for profiling).
 
 use std::path::Path;
 use std::process::Command;
@@ -62,11 +63,15 @@ fn main() {
         let expression = Expression::compile(text).expect("bench expressions compile");
         let mut random = || 0x5EED_u64;
         let options = Options::default();
-        let direct = rate(seconds, || {
-            expression
-                .evaluate(&input, &bindings, &mut random)
-                .expect("evaluates");
-        });
+        let direct = if std::env::args().any(|a| a == "--prepared-only") {
+            f64::NAN
+        } else {
+            rate(seconds, || {
+                expression
+                    .evaluate(&input, &bindings, &mut random)
+                    .expect("evaluates");
+            })
+        };
         let prepared = Prepared::new(Some(&input), &bindings);
         let ours = expression
             .evaluate_prepared(&prepared, &options, &mut random)

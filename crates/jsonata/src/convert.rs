@@ -27,7 +27,10 @@ pub(crate) fn to_jvalue(value: &Value) -> JValue {
     match value {
         Value::Null => JValue::Null,
         Value::Bool(b) => JValue::Bool(*b),
-        Value::Number(n) => JValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+        Value::Number(n) => JValue::Number(match n.as_i64() {
+            Some(i) => i as f64,
+            None => n.as_f64().unwrap_or(f64::NAN),
+        }),
         Value::String(s) => JValue::string(s.as_str()),
         Value::Array(items) => JValue::Array(JArray::new(items.iter().map(to_jvalue).collect())),
         Value::Object(map) => JValue::object(
@@ -90,6 +93,13 @@ pub(crate) fn number(n: f64) -> Value {
         // Exactly representable integers; `-0` prints as `0`, as in JavaScript.
         return Value::Number(Number::from(n as i64));
     }
+    // In this range the shortest round-trip digits print the same in Rust's `ryu` (which
+    // `Number::from_f64` uses) as in JavaScript: plain decimals, no exponent.
+    if (1e-5..1e15).contains(&n.abs())
+        && let Some(number) = Number::from_f64(n)
+    {
+        return Value::Number(number);
+    }
     js_number_text(n)
         .parse::<Number>()
         .map(Value::Number)
@@ -130,6 +140,13 @@ mod tests {
             (1e20, "100000000000000000000"),
             (123456789012345680000.0, "123456789012345680000"),
             (9007199254740993.0, "9007199254740992"),
+            (13.75, "13.75"),
+            (0.00001, "0.00001"),
+            (0.000001, "0.000001"),
+            (1.5e-7, "1.5e-7"),
+            (123456789.125, "123456789.125"),
+            (1234567890123456.5, "1234567890123456.5"),
+            (-2.5, "-2.5"),
         ];
         for (n, text) in cases {
             assert_eq!(number(n).to_string(), text, "{n}");
