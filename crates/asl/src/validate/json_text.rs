@@ -189,6 +189,10 @@ impl Scanner {
                     ))
                 }
             }
+            ']' | '}' => Err((
+                format!("Unexpected character ({}): expected a value", describe(c)),
+                self.pos + 1,
+            )),
             c => Err((
                 format!(
                     "Unexpected character ({}): expected a valid value {VALUE_EXPECTED}",

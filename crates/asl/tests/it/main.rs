@@ -30,7 +30,7 @@ pub fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out
 }
 
-/// One diagnostic per line: `CODE location: message` (message newlines escaped); warnings
+/// One diagnostic per line: `CODE location: message` (newlines escaped); warnings
 /// start with `WARNING`.
 pub fn render(diagnostics: &[Diagnostic]) -> String {
     diagnostics
@@ -42,7 +42,8 @@ pub fn render(diagnostics: &[Diagnostic]) -> String {
                 ""
             };
             let message = d.message.replace('\n', "\\n");
-            format!("{severity}{} {}: {message}\n", d.code, d.location)
+            let location = d.location.replace('\n', "\\n");
+            format!("{severity}{} {location}: {message}\n", d.code)
         })
         .collect()
 }
