@@ -131,6 +131,11 @@ pub struct Outcome {
     pub commands: Vec<Command>,
     /// The number of events fed to the execution after the start.
     pub steps: usize,
+    /// The entropy given to [`Execution::start`].
+    pub start_entropy: Entropy,
+    /// Every event fed after the start, with its time and entropy, in order: with the start,
+    /// what [`Execution::replay`] needs to rebuild the execution.
+    pub inputs: Vec<(Event, Millis, Entropy)>,
     /// The virtual time of the start.
     pub start: Millis,
     /// The virtual time when the run ended.
@@ -150,7 +155,9 @@ pub fn run(
 ) -> Outcome {
     let mut driver = Driver::new(script, config);
     let now = config.start;
-    let (mut execution, transition) = Execution::start(machine, info, input, now, driver.entropy());
+    let start_entropy = driver.entropy();
+    let (mut execution, transition) = Execution::start(machine, info, input, now, start_entropy);
+    let mut inputs = Vec::new();
     driver.absorb(transition.events, transition.commands, now);
     let max_steps = script.max_steps.unwrap_or(100_000);
     let mut steps = 0;
@@ -182,6 +189,7 @@ pub fn run(
             }
         };
         let entropy = driver.entropy();
+        inputs.push((event.clone(), now, entropy));
         let transition = execution.handle(event, now, entropy);
         steps += 1;
         driver.absorb(transition.events, transition.commands, now);
@@ -198,6 +206,8 @@ pub fn run(
         events: driver.events,
         commands: driver.commands,
         steps,
+        start_entropy,
+        inputs,
         start: config.start,
         end: driver.now,
         problems: driver.problems,

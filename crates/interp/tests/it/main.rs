@@ -6,7 +6,8 @@
 //! documentation, optionally `event_types` and `elapsed_seconds` of virtual time) and
 //! `expected.txt`, the snapshot: the history one event per line, then status and output.
 //! `UPDATE_EXPECT=1 cargo test -p baton-interp` rewrites the snapshots; review them in the diff.
-//! `expect.json` is never rewritten: it is the independent check. A `"fixme"` note in it marks
+//! Every case is also replayed from what it was fed (`Execution::replay`), which must give the
+//! same history and result. `expect.json` is never rewritten: it is the independent check. A `"fixme"` note in it marks
 //! a known divergence from AWS: the case then passes only while the divergence remains.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -17,7 +18,7 @@ use baton_asl::StateMachine;
 use baton_conformance::compare::{Key, Placeholders, compare};
 use baton_conformance::driver::{self, Outcome, RunConfig, Script};
 use baton_conformance::render;
-use baton_interp::ExecutionInfo;
+use baton_interp::{Execution, ExecutionInfo};
 use serde_json::Value;
 
 #[test]
@@ -76,13 +77,30 @@ fn check_case(dir: &Path) -> Result<(), Vec<String>> {
             .map(|d| format!("definition: {} {} at {}", d.code, d.message, d.location))
             .collect::<Vec<_>>()
     })?;
+    let machine = Arc::new(machine);
     let outcome = driver::run(
-        Arc::new(machine),
+        machine.clone(),
         ExecutionInfo::example(),
-        input,
+        input.clone(),
         &script,
         &RunConfig::default(),
     );
+    // Replaying what the execution was fed gives the same history and the same end.
+    let (replayed, history) = Execution::replay(
+        machine,
+        ExecutionInfo::example(),
+        input,
+        (outcome.start, outcome.start_entropy),
+        outcome.inputs.iter().cloned(),
+    );
+    let same = history == outcome.events
+        && replayed.status() == &outcome.status
+        && replayed.output() == outcome.output.as_ref();
+    if !same {
+        return Err(vec![
+            "replaying the inputs gave a different execution".to_owned(),
+        ]);
+    }
     let snapshot = snapshot(&outcome);
     expect_test::expect_file![dir.join("expected.txt")].assert_eq(&snapshot);
     let Some(expect) = read_json(&dir.join("expect.json")) else {
