@@ -3,6 +3,7 @@
 //! (one per line, `CODE location: message`). A file named `*.express.json` is validated as an
 //! Express state machine. `UPDATE_EXPECT=1 cargo test` rewrites the `.txt` files.
 
+use baton_asl::StateMachine;
 use baton_asl::validate::{self, MachineType, Options};
 
 use crate::{crate_dir, files, render};
@@ -31,6 +32,13 @@ fn ok_cases_have_no_diagnostics() {
         let diagnostics = validate::check_text(&text, &options_for(path));
         if !diagnostics.is_empty() {
             failures.push(format!("{}:\n{}", path.display(), render(&diagnostics)));
+        } else if let Err(diagnostics) = StateMachine::from_text(&text) {
+            // The interpreter relies on this: what validates also builds.
+            failures.push(format!(
+                "{} does not build:\n{}",
+                path.display(),
+                render(&diagnostics)
+            ));
         }
     }
     assert!(
