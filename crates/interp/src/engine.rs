@@ -94,6 +94,8 @@ struct Frame {
     effective: Payload,
     entered_time: Millis,
     entered_event: u64,
+    /// The event the `...StateEntered` event followed.
+    entered_previous: u64,
     /// Attempts used per retrier.
     retries: Vec<u64>,
     wait: Waiting,
@@ -288,6 +290,23 @@ impl Engine {
         id
     }
 
+    /// Appends an event for `run` that follows `previous` rather than the run's last event.
+    fn push_event_after(
+        &mut self,
+        run: Option<RunId>,
+        previous: u64,
+        ty: EventType,
+        details: Details,
+    ) -> u64 {
+        let id = self.push_event(run, ty, details);
+        if id != 0
+            && let Some(event) = self.out.events.last_mut()
+        {
+            event.previous_event_id = previous;
+        }
+        id
+    }
+
     fn new_timer(&mut self, run: RunId, purpose: TimerPurpose, delay_ms: i64) -> TimerId {
         let timer = self.next_timer;
         self.next_timer += 1;
@@ -365,6 +384,7 @@ impl Engine {
     fn enter(&mut self, id: RunId, state_id: StateId, input: Payload) -> Step {
         let machine = self.run(id).machine.clone();
         let state = machine.state(state_id);
+        let entered_previous = self.run(id).last_event;
         let entered_event = self.push_event(
             Some(id),
             entered_type(&state.kind),
@@ -379,6 +399,7 @@ impl Engine {
             effective: input,
             entered_time: self.now,
             entered_event,
+            entered_previous,
             retries: vec![0; state.retry.len()],
             wait: Waiting::Timer(0),
         };
@@ -526,14 +547,21 @@ impl Engine {
     /// The state failed: retry, catch, or fail the run.
     fn fail_state(&mut self, id: RunId, state: &State, mut frame: Frame, failure: Failure) {
         let failure = self.prefix(state, &frame, failure);
-        if let Some(location) = &failure.location {
-            self.push_event(
+        if failure.evaluation {
+            // AWS links EvaluationFailed to the event before the state was entered, except
+            // in Wait states, where it follows WaitStateEntered.
+            let previous = match state.kind {
+                Kind::Wait(_) => frame.entered_event,
+                _ => frame.entered_previous,
+            };
+            self.push_event_after(
                 Some(id),
+                previous,
                 EventType::EvaluationFailed,
                 Details::EvaluationFailed {
                     error: failure.error.clone(),
                     cause: failure.cause.clone().unwrap_or_default(),
-                    location: Some(location.clone()),
+                    location: failure.location.clone(),
                     state: state.name.clone(),
                 },
             );
@@ -1101,8 +1129,10 @@ impl Engine {
         for (run, ty) in waiting {
             self.push_event(Some(run), ty, Details::None);
         }
-        self.push_event(
+        // AWS records ExecutionAborted as following no event.
+        self.push_event_after(
             Some(0),
+            0,
             EventType::ExecutionAborted,
             Details::Failure {
                 error: error.clone(),
@@ -1150,12 +1180,7 @@ fn apply_result_path(
             let target = Value::clone(input);
             p.set(target, Arc::unwrap_or_clone(result))
                 .map(Arc::new)
-                .map_err(|e| Failure {
-                    error: "States.ResultPathMatchFailure".into(),
-                    cause: Some(e.message),
-                    location: None,
-                    prefixed: false,
-                })
+                .map_err(|e| Failure::plain("States.ResultPathMatchFailure", Some(e.message)))
         }
     }
 }

@@ -41,8 +41,9 @@ pub(crate) type Vars = Arc<Map<String, Value>>;
 pub(crate) struct Failure {
     pub(crate) error: String,
     pub(crate) cause: Option<String>,
-    /// Set for evaluation failures, which AWS records as an `EvaluationFailed` event
-    /// naming the field.
+    /// Whether AWS records the failure as an `EvaluationFailed` event.
+    pub(crate) evaluation: bool,
+    /// The field that failed to evaluate, when AWS names one.
     pub(crate) location: Option<String>,
     /// Whether the prefix naming the state must be added to the cause.
     pub(crate) prefixed: bool,
@@ -54,6 +55,7 @@ impl Failure {
         Failure {
             error: error.into(),
             cause,
+            evaluation: false,
             location: None,
             prefixed: false,
         }
@@ -63,6 +65,7 @@ impl Failure {
         Failure {
             error: "States.Runtime".into(),
             cause: Some(detail.into()),
+            evaluation: false,
             location: None,
             prefixed: true,
         }
@@ -72,8 +75,16 @@ impl Failure {
         Failure {
             error: "States.QueryEvaluationError".into(),
             cause: Some(detail.into()),
+            evaluation: true,
             location: Some(location.to_owned()),
             prefixed: true,
+        }
+    }
+    /// `States.QueryEvaluationError` that AWS reports without naming a field.
+    pub(crate) fn query_unlocated(detail: impl Into<String>) -> Failure {
+        Failure {
+            location: None,
+            ..Failure::query("", detail)
         }
     }
     /// Whether Retry and Catch may handle it. AWS lets neither handle `States.Runtime` or

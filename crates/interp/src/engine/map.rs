@@ -139,13 +139,10 @@ fn start_map(
                 None => match frame.input.as_ref() {
                     Value::Array(a) => a.clone(),
                     other => {
-                        return Err(Failure::query(
-                            "Items",
-                            format!(
-                                "Map state input must be an array but was: {}",
-                                compact(other)
-                            ),
-                        ));
+                        return Err(Failure::query_unlocated(format!(
+                            "Map state input must be an array but was: {}",
+                            compact(other)
+                        )));
                     }
                 },
             },
