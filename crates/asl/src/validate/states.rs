@@ -6,7 +6,6 @@ use serde_json::{Map as JsonMap, Value};
 
 use super::check::{Checker, MachineKind, at};
 use super::fields;
-use super::jsonata::Scope;
 use super::resource;
 use super::values::{self, Kind};
 use crate::model::QueryLanguage;
@@ -80,10 +79,9 @@ impl Checker<'_> {
                         self.schema(format!("Field '{key}' is not supported"), cred_loc.clone());
                     }
                 }
+                // AWS does not read JSONata in `Credentials`, so only JSONPath needs a check.
                 if language == QueryLanguage::JsonPath {
                     self.template(credentials, &cred_loc);
-                } else {
-                    self.jsonata_value(credentials, &cred_loc, Scope::State);
                 }
             } else {
                 self.expect(credentials, &[Kind::Object], &cred_loc);
