@@ -1,0 +1,41 @@
+//! `baton`: the command-line entry point. Parses flags and calls library functions; every
+//! behaviour lives in the library crates.
+//!
+//! `baton serve` runs the Step Functions API on SQLite:
+//! `--listen ADDR:PORT` (`BATON_LISTEN`, default `127.0.0.1:8083`), `--data-dir DIR`
+//! (`BATON_DATA_DIR`, default `./baton-data`), `--region` (`BATON_REGION`, default
+//! `us-east-1`), `--account` (`BATON_ACCOUNT`, default `000000000000`). SIGTERM or SIGINT
+//! stops it cleanly: no new connections, pending long polls answered, in-flight requests
+//! finished, the store closed.
+
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Baton: AWS Step Functions, anywhere.
+#[derive(Debug, Parser)]
+#[command(name = "baton", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the Step Functions API (AWS JSON 1.0) backed by SQLite.
+    Serve(serve::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("baton: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Runs the `baton` binary: startup time, flags from the environment, a request over plain
+//! HTTP, clean SIGTERM shutdown, and data surviving a restart.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Baton {
+    child: Child,
+    address: String,
+}
+
+/// Starts `baton serve` on an ephemeral port and waits for its "listening" line.
+fn start(data_dir: &std::path::Path, envs: &[(&str, &str)]) -> (Baton, Duration) {
+    let began = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("BATON_DATA_DIR", data_dir)
+        .env("RUST_LOG", "info")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn baton");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("baton exited before listening")
+            .unwrap();
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let elapsed = began.elapsed();
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (Baton { child, address }, elapsed)
+}
+
+impl Baton {
+    fn call(&self, action: &str, body: &str) -> String {
+        let mut stream = TcpStream::connect(&self.address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: AWSStepFunctions.{action}\r\n\
+             Content-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.address,
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    }
+
+    /// Sends SIGTERM and returns the exit status and how long the exit took.
+    fn terminate(mut self) -> (std::process::ExitStatus, Duration) {
+        let began = Instant::now();
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return (status, began.elapsed());
+            }
+            assert!(
+                began.elapsed() < Duration::from_secs(10),
+                "baton ignored SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Baton {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_restart_and_terminate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (baton, startup) = start(dir.path(), &[("BATON_REGION", "eu-central-1")]);
+    assert!(startup < Duration::from_secs(2), "startup took {startup:?}");
+    let definition = r#"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"#;
+    let created = baton.call(
+        "CreateStateMachine",
+        &format!(r#"{{"name":"kept","definition":"{definition}","roleArn":"arn:aws:iam::000000000000:role/r"}}"#),
+    );
+    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+    assert!(
+        created.contains("arn:aws:states:eu-central-1:000000000000:stateMachine:kept"),
+        "{created}"
+    );
+    let (status, took) = baton.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
+    assert!(dir.path().join("baton.db").exists());
+
+    // Restarted on the same data directory, the state machine is still there.
+    let (baton, _) = start(dir.path(), &[]);
+    let listed = baton.call("ListStateMachines", "{}");
+    assert!(listed.starts_with("HTTP/1.1 200"), "{listed}");
+    assert!(listed.contains(r#""name":"kept""#), "{listed}");
+    let (status, _) = baton.terminate();
+    assert!(status.success());
+}
+
+#[test]
+fn rejects_bad_flags() {
+    let output = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(["serve", "--account", "12", "--data-dir"])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--account must be 12 digits"), "{stderr}");
+}
