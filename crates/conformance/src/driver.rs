@@ -56,6 +56,11 @@ pub struct TaskReply {
     /// whose start is a worker's poll: the interpreter records Lambda and service-integration
     /// starts itself when it dispatches them.
     pub started: Option<bool>,
+    /// The `workerName` an activity worker gives when it polls.
+    pub worker_name: Option<String>,
+    /// For `.waitForTaskToken` tasks: the integration call's response, sent as
+    /// [`Event::TaskSubmitted`] at dispatch; the outcome then plays `SendTaskSuccess`/`Failure`.
+    pub submitted: Option<Value>,
 }
 
 /// A task's final outcome.
@@ -408,8 +413,12 @@ impl<'a> Driver<'a> {
         if reply.started.unwrap_or(activity) {
             let event = Event::TaskStarted {
                 task,
-                worker_name: None,
+                worker_name: reply.worker_name.clone(),
             };
+            slots.push(self.schedule(now, Occurrence::Task(event)));
+        }
+        if let Some(output) = reply.submitted.clone() {
+            let event = Event::TaskSubmitted { task, output };
             slots.push(self.schedule(now, Occurrence::Task(event)));
         }
         for seconds in &reply.heartbeats {
@@ -465,7 +474,9 @@ impl Script {
     ///
     /// A reply is one of `succeed` (the output), `echo: true` (the task's input), `fail`
     /// (`{error?, cause?}`) or `silent: true` (never answer), with optional `after` (seconds),
-    /// `heartbeats` (seconds after dispatch) and `started` (default: activities only). `stop` has either
+    /// `heartbeats` (seconds after dispatch), `started` (default: activities only), `worker`
+    /// (an activity worker's name) and `submitted` (a `.waitForTaskToken` call's response,
+    /// reported at dispatch). `stop` has either
     /// `at` (seconds after the start) or `after_event` (an event type).
     pub fn from_json(json: &Value) -> Result<Script, String> {
         let object = json.as_object().ok_or("a script is a JSON object")?;
@@ -520,6 +531,8 @@ impl TaskReply {
             after_seconds: 0.0,
             heartbeats: Vec::new(),
             started: None,
+            worker_name: None,
+            submitted: None,
         }
     }
 
@@ -565,6 +578,11 @@ impl TaskReply {
                         .map(|v| seconds(v, "heartbeats"))
                         .collect::<Result<_, _>>()?;
                 }
+                "worker" => {
+                    let name = value.as_str().ok_or("\"worker\" is a string")?;
+                    reply.worker_name = Some(name.to_owned());
+                }
+                "submitted" => reply.submitted = Some(value.clone()),
                 "started" => {
                     reply.started = Some(value.as_bool().ok_or("\"started\" is a boolean")?);
                 }
