@@ -14,6 +14,23 @@
 //!
 //! The validator must never reject a definition AWS accepts: the interpreter relies on it, and a
 //! false positive blocks a working workflow. Checks that cannot be sure stay silent.
+//!
+//! # What is reported
+//!
+//! | code | when | message source |
+//! | --- | --- | --- |
+//! | `INVALID_JSON_DESCRIPTION` | the text is not JSON; location is Jackson's `[Source: ...]` | AWS (Jackson's wording) |
+//! | `SCHEMA_VALIDATION_FAILED` | missing fields (`These fields are required: [...]`), unknown fields (`Field 'X' is not supported`), fields of the other query language, wrong types (`Expected value of type [...]`), enums, ranges (`Minimum value is N`), timestamps, unknown integrations, Express restrictions | AWS where recorded; ours otherwise |
+//! | `MISSING_TRANSITION_TARGET` | `Next`, `Default`, `StartAt` or a Catcher names no state; a state is not reachable | AWS |
+//! | `MISSING_END_STATE` | the top-level workflow has no terminal state (no location) | AWS |
+//! | `DUPLICATE_STATE_NAME` | a state name is used twice anywhere in the definition | AWS |
+//! | `INVALID_RESOURCE` | a Task `Resource` is not an ARN | ours |
+//! | `INVALID_JSONATA_EXPRESSION` | a `{% %}` expression does not compile | AWS (jsonata-js wording) |
+//! | `UNSUPPORTED_JSONATA_EXPRESSION` | `$$`, or `$states.errorOutput` outside a Catcher | AWS |
+//! | `NO_DOLLAR`, `NO_PATH`, `PASS_RESULT_IS_STATIC` | warnings: a literal that looks like a path | ours (AWS's documented meaning) |
+//!
+//! States that declare no `QueryLanguage` use the top-level one, also inside Map and Parallel:
+//! the enclosing state's language does not carry over.
 
 mod check;
 mod choice;
