@@ -16,9 +16,12 @@
 //! Made pure: `$random()`, `$uuid()` and `$shuffle()` draw from the caller's entropy, and
 //! `$now()`/`$millis()` read the caller's instant when one is given.
 //!
-//! Argument errors use JSONata's own codes: `T0410` when an argument has the wrong type
-//! (as a function signature mismatch reports it), `T0411` for a wrong argument count,
-//! `D3040`-style codes (see each function) for values out of range.
+//! Argument errors use JSONata's own code `T0410` (an argument that does not match the
+//! function's signature, including a missing or extra one). Values out of range use codes
+//! AWS does not document, chosen next to JSONata's own function errors: `D3030` (not an
+//! integer), `D3031` (`$partition` size below 1), `D3032` (`$range` step 0), `D3033`
+//! (unknown `$hash` algorithm), `D3034` (`$parse` of text that is not JSON); a `$range` of
+//! more than 1e7 numbers is `D2014`, as for the range operator.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -164,9 +167,8 @@ fn arity(function: &str, args: &[JValue], min: usize, max: usize) -> Result<(), 
         )));
     }
     if args.len() < min {
-        return Err(EvaluatorError::TypeError(format!(
-            "T0411: Function \"{function}\" expects at least {min} argument(s)"
-        )));
+        // A missing argument fails the function's signature, as in jsonata-js.
+        return Err(type_error(function, args.len() + 1));
     }
     Ok(())
 }

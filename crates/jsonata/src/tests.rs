@@ -74,6 +74,8 @@ fn step_functions_functions() {
             ("$partition([1,2], 1.5)", "{}", "!D3030"),
             ("$partition([1,2], 'x')", "{}", "!T0410"),
             ("$partition(nothing, 2)", "{}", "undefined"),
+            ("$partition([1])", "{}", "!T0410"),
+            ("$range(1, 2, 3, 4)", "{}", "!T0410"),
             // $range, inclusive of end; a single number is a one-item sequence.
             ("$range(0, 9, 3)", "{}", "[0,3,6,9]"),
             ("$range(0, 10, 3)", "{}", "[0,3,6,9]"),
