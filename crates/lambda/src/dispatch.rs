@@ -95,8 +95,9 @@ impl TaskDispatcher for LambdaDispatcher {
         };
         let lambda = self.lambda.clone();
         tokio::spawn(async move {
-            // Errors here mean the execution moved on or the runtime stops: nothing to report.
-            let _ = completion.started(None).await;
+            // The runtime records TaskStarted (LambdaFunctionStarted) when it dispatches, so
+            // only the result is reported. Errors reporting it mean the execution moved on or
+            // the runtime stops: nothing left to tell.
             let outcome = run(&lambda, &integration, &task.input).await;
             let wait_for_token = match integration {
                 Integration::Function { wait_for_token, .. }
