@@ -494,14 +494,12 @@ impl Checker<'_> {
     }
 }
 
-/// Whether a Pass `Result` holds what looks like a path or a `"key.$"` field, which a Pass
-/// state's `Result` never evaluates.
+/// Whether a Pass `Result` holds a string that looks like a path or an intrinsic call (with or
+/// without a `.$` key), which a Pass state's `Result` never evaluates.
 fn has_dynamic_parts(value: &Value) -> bool {
     match value {
         Value::String(text) => super::check::looks_dynamic(text),
-        Value::Object(map) => map
-            .iter()
-            .any(|(k, v)| k.ends_with(".$") || has_dynamic_parts(v)),
+        Value::Object(map) => map.values().any(has_dynamic_parts),
         Value::Array(items) => items.iter().any(has_dynamic_parts),
         _ => false,
     }
