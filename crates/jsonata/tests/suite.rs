@@ -200,10 +200,9 @@ fn check(case: &Case) -> Result<(), String> {
         (Expected::Code(code, message), Err(e)) if &e.code == code => {
             if let Some(message) = message
                 && message != &e.message
+                && let Ok(mut mismatches) = MESSAGE_MISMATCHES.lock()
             {
-                if let Ok(mut mismatches) = MESSAGE_MISMATCHES.lock() {
-                    mismatches.push(format!("{code}: expected {message:?}, got {:?}", e.message));
-                }
+                mismatches.push(format!("{code}: expected {message:?}, got {:?}", e.message));
             }
             Ok(())
         }
