@@ -20,7 +20,7 @@ use baton_asl::validate::{
 };
 use baton_asl::{Diagnostic, Severity, StateMachine};
 use baton_interp::ExecutionInfo;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::case::{Case, load_cases};
 use crate::compare::{Actual, compare_outcome};
@@ -136,6 +136,27 @@ impl Report {
                 .add(result.verdict);
         }
         out
+    }
+
+    /// The report as JSON, in the shape of `run.py --json`: `summary`, `by_category` and one
+    /// entry per case with its result and reasons.
+    pub fn to_json(&self) -> Value {
+        let counts =
+            |c: Counts| json!({"passed": c.passed, "failed": c.failed, "skipped": c.skipped});
+        let by_category: serde_json::Map<String, Value> = self
+            .by_category()
+            .into_iter()
+            .map(|(category, c)| (category, counts(c)))
+            .collect();
+        let cases: Vec<Value> = self
+            .results
+            .iter()
+            .map(|r| {
+                json!({"id": r.id, "category": r.category, "result": r.verdict.as_str(),
+                       "reasons": r.reasons})
+            })
+            .collect();
+        json!({"summary": counts(self.counts()), "by_category": by_category, "cases": cases})
     }
 
     /// Writes the per-category table and the final totals line.

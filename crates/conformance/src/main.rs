@@ -1,4 +1,5 @@
-//! `baton-conformance CASES_DIR [--only SUBSTR] [--strict-events] [--strict-messages] [-v]`:
+//! `baton-conformance CASES_DIR [--only SUBSTR] [--strict-events] [--strict-messages]
+//! [--json REPORT] [-v]`:
 //! scores the interpreter on the recorded-on-AWS conformance cases, in process.
 
 use std::io::Write;
@@ -8,11 +9,12 @@ use std::process::ExitCode;
 use baton_conformance::harness::{self, Options};
 
 const USAGE: &str = "usage: baton-conformance CASES_DIR [--only SUBSTR] [--strict-events] \
-                     [--strict-messages] [-v]";
+                     [--strict-messages] [--json REPORT] [-v]";
 
 fn main() -> ExitCode {
     let mut options = Options::default();
     let mut root: Option<PathBuf> = None;
+    let mut json_path: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -23,6 +25,10 @@ fn main() -> ExitCode {
             "--strict-events" => options.strict_events = true,
             "--strict-messages" => options.strict_messages = true,
             "-v" | "--verbose" => options.verbose = true,
+            "--json" => match args.next() {
+                Some(path) => json_path = Some(PathBuf::from(path)),
+                None => return usage("--json needs a path"),
+            },
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -52,6 +58,13 @@ fn main() -> ExitCode {
         .is_err()
     {
         return ExitCode::from(2);
+    }
+    if let Some(path) = json_path {
+        let text = format!("{:#}\n", report.to_json());
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("baton-conformance: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
     }
     // A measuring tool, not a gate: failures do not change the exit code.
     ExitCode::SUCCESS
