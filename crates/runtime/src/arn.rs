@@ -118,10 +118,13 @@ pub fn parse_machine(text: &str) -> Result<MachineRef, Error> {
     })
 }
 
-/// Checks an execution ARN's shape.
+/// Checks an execution ARN's shape: `execution:<machine>:<name>`, or
+/// `express:<machine>:<name>:<id>` for Express executions.
 pub fn check_execution(text: &str) -> Result<Arn, Error> {
     let arn = Arn::parse(text)?;
-    if arn.kind != "execution" || arn.parts.len() != 2 {
+    let standard = arn.kind == "execution" && arn.parts.len() == 2;
+    let express = arn.kind == "express" && arn.parts.len() == 3;
+    if !standard && !express {
         return Err(Error::InvalidArn(format!("Invalid Arn: '{text}'")));
     }
     Ok(arn)
@@ -151,6 +154,16 @@ pub fn execution(machine_arn: &str, name: &str) -> Result<String, Error> {
     let arn = Arn::parse(machine_arn)?;
     Ok(format!(
         "{}:execution:{}:{name}",
+        arn.prefix(),
+        arn.parts[0]
+    ))
+}
+
+/// The ARN of an Express execution: `express:<machine>:<name>:<id>`, as AWS shapes it.
+pub fn express_execution(machine_arn: &str, name: &str, id: &str) -> Result<String, Error> {
+    let arn = Arn::parse(machine_arn)?;
+    Ok(format!(
+        "{}:express:{}:{name}:{id}",
         arn.prefix(),
         arn.parts[0]
     ))

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use baton_asl::{Resource, StateMachine};
 use baton_interp::{Command, Entropy, Event, Execution, ExecutionInfo, Status, Transition};
 use baton_store::{
-    Commit, ExecutionOutcome, ExecutionRecord, ExecutionStatus, InboxRecord, Millis, PageRequest,
-    Store, TaskRecord, TaskState, TaskUpdate,
+    Commit, ExecutionOutcome, ExecutionRecord, ExecutionStatus, InboxRecord, MachineType, Millis,
+    PageRequest, Store, TaskRecord, TaskState, TaskUpdate,
 };
 use tokio::sync::{Notify, oneshot, watch};
 
@@ -62,6 +62,8 @@ struct SlotCell {
 /// A cached, running execution.
 struct Live {
     execution: Execution,
+    /// Express executions keep no history rows.
+    express: bool,
     /// The next inbox sequence number (the commit fence).
     seq: u64,
 }
@@ -283,6 +285,7 @@ impl Inner {
         self.replays.fetch_add(1, Ordering::Relaxed);
         Ok(Some(Live {
             execution,
+            express: record.kind == MachineType::Express,
             seq: record.seq,
         }))
     }
@@ -309,6 +312,7 @@ impl Inner {
             ))
         })?;
         let arn: Arc<str> = Arc::from(record.arn.as_str());
+        let express = record.kind == MachineType::Express;
         let cell = self.slot(&arn);
         let mut slot = cell.slot.lock().await;
         let inbox = InboxRecord {
@@ -317,7 +321,7 @@ impl Inner {
             entropy,
             event: codec::START.to_owned(),
         };
-        let commit = build_commit(
+        let mut commit = build_commit(
             &arn,
             inbox,
             None,
@@ -327,11 +331,18 @@ impl Inner {
             Some(record),
             now,
         );
+        if express {
+            commit.history.clear();
+        }
         self.store.commit(commit).await?;
         self.commits.fetch_add(1, Ordering::Relaxed);
         let status = status_of(execution.status());
         if !status.is_terminal() {
-            *slot = Some(Live { execution, seq: 1 });
+            *slot = Some(Live {
+                execution,
+                express,
+                seq: 1,
+            });
         }
         drop(slot);
         self.after_commit(&arn, &transition, status.is_terminal());
@@ -404,7 +415,7 @@ impl Inner {
             entropy,
             event: inbox_event,
         };
-        let commit = build_commit(
+        let mut commit = build_commit(
             &arn,
             inbox,
             Some(&event),
@@ -414,6 +425,9 @@ impl Inner {
             None,
             now,
         );
+        if live.express {
+            commit.history.clear();
+        }
         if let Err(error) = self.store.commit(commit).await {
             // The cached state is ahead of the store now: forget it, replay next time.
             *slot = None;

@@ -749,7 +749,12 @@ impl Runtime {
                 )
             }
         };
-        let execution_arn = arn::execution(&machine.arn, &name)?;
+        // Express executions get AWS's `express:<machine>:<name>:<id>` ARN: names need not be
+        // unique, so there is no idempotency check.
+        let execution_arn = match machine.kind {
+            MachineType::Standard => arn::execution(&machine.arn, &name)?,
+            MachineType::Express => arn::express_execution(&machine.arn, &name, &uuid()?)?,
+        };
         if let Some(existing) = store.get_execution(&execution_arn).await? {
             return same_execution(existing, &input_text);
         }

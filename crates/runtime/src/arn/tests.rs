@@ -53,6 +53,13 @@ fn execution_and_activity_arns() {
     assert!(check_execution(&built).is_ok());
     assert!(check_execution(SM).is_err());
     assert!(check_execution("arn:aws:states:us-east-1:000000000000:execution:flow").is_err());
+    let express = super::express_execution(SM, "run-1", "abc").unwrap();
+    assert_eq!(
+        express,
+        "arn:aws:states:us-east-1:000000000000:express:flow:run-1:abc"
+    );
+    assert!(check_execution(&express).is_ok());
+    assert!(check_execution("arn:aws:states:us-east-1:000000000000:express:flow:run-1").is_err());
     assert!(check_activity("arn:aws:states:us-east-1:000000000000:activity:a").is_ok());
     assert!(check_activity(&built).is_err());
 }

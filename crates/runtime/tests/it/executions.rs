@@ -450,3 +450,38 @@ async fn parked_executions_are_evicted_and_replayed() {
         h.runtime.stats()
     );
 }
+
+#[tokio::test]
+async fn express_executions_report_status_and_output_without_history() {
+    let h = Harness::memory().await;
+    let request = baton_runtime::CreateStateMachine {
+        name: "quick".into(),
+        definition:
+            r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"ok":true},"End":true}}}"#
+                .into(),
+        role_arn: crate::harness::ROLE.into(),
+        kind: Some(baton_store::MachineType::Express),
+        ..Default::default()
+    };
+    let machine = h
+        .runtime
+        .create_state_machine(request)
+        .await
+        .unwrap()
+        .machine
+        .arn;
+    let first = h.start(&machine, "same-name", "{}").await;
+    let second = h.start(&machine, "same-name", "{}").await;
+    assert_ne!(first.arn, second.arn, "express names need not be unique");
+    assert!(
+        first
+            .arn
+            .starts_with("arn:aws:states:us-east-1:000000000000:express:quick:same-name:"),
+        "{}",
+        first.arn
+    );
+    let done = h.finished(&first.arn).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(done.output.as_deref(), Some(r#"{"ok":true}"#));
+    assert!(h.history(&first.arn).await.is_empty());
+}
