@@ -78,6 +78,14 @@ async fn rejected_requests() {
             "",
         ),
         (
+            "AWSStepFunctions.CreateStateMachine",
+            body(
+                json!({"name": "x", "type": "EXPRESS", "roleArn": ROLE, "definition": r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:a","End":true}}}"#}),
+            ),
+            "InvalidDefinition",
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support Activity ARN at /States/A/Resource'",
+        ),
+        (
             "AWSStepFunctions.DescribeStateMachine",
             body(json!({"stateMachineArn": "foo"})),
             "InvalidArn",
