@@ -22,6 +22,7 @@
 //!   ([`PgStore::subscribe`]). `docs/design.md`, "PostgreSQL and several nodes", explains how a
 //!   runtime uses them.
 
+mod group;
 mod ops;
 mod schema;
 mod wakeup;
@@ -59,6 +60,15 @@ pub struct Options {
     pub retry_for: Duration,
     /// Timeout of establishing one connection.
     pub connect_timeout: Duration,
+    /// Group-commit writer tasks (each uses one pooled connection while it writes); 0 commits
+    /// every step in its own transaction on the caller's task.
+    pub writers: usize,
+    /// The most steps one group commit writes in one transaction.
+    pub max_batch: usize,
+    /// `synchronous_commit`: `false` acknowledges a commit before its WAL reaches the disk
+    /// (much faster; a PostgreSQL crash, not a Baton crash, can then lose the last few
+    /// hundred milliseconds of acknowledged steps, whose effects may already have run).
+    pub synchronous_commit: bool,
 }
 
 impl Default for Options {
@@ -69,6 +79,9 @@ impl Default for Options {
             application_name: "baton".to_owned(),
             retry_for: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
+            writers: 4,
+            max_batch: 64,
+            synchronous_commit: true,
         }
     }
 }
@@ -79,6 +92,7 @@ pub struct PgStore {
     config: tokio_postgres::Config,
     options: Options,
     channel: String,
+    writer: Option<tokio::sync::mpsc::UnboundedSender<group::Job>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -217,6 +231,10 @@ impl PgStore {
         config.application_name(&options.application_name);
         config.connect_timeout(options.connect_timeout);
         config.keepalives(true);
+        let mut server_options = Vec::new();
+        if !options.synchronous_commit {
+            server_options.push("-c synchronous_commit=off".to_owned());
+        }
         let channel = match &options.schema {
             Some(schema) => {
                 if schema.is_empty()
@@ -229,11 +247,14 @@ impl PgStore {
                         "invalid schema name {schema:?}: use 1 to 48 lowercase letters, digits and _"
                     )));
                 }
-                config.options(format!("-c search_path={schema}"));
+                server_options.push(format!("-c search_path={schema}"));
                 format!("baton_wakeup_{schema}")
             }
             None => "baton_wakeup".to_owned(),
         };
+        if !server_options.is_empty() {
+            config.options(server_options.join(" "));
+        }
         let manager = Manager::from_config(
             config.clone(),
             tokio_postgres::NoTls,
@@ -247,11 +268,20 @@ impl PgStore {
             .create_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|e| Error::Backend(format!("cannot build the connection pool: {e}")))?;
+        let writer = (options.writers > 0).then(|| {
+            group::start(
+                pool.clone(),
+                options.retry_for,
+                options.writers,
+                options.max_batch,
+            )
+        });
         let store = PgStore {
             pool,
             config,
             options,
             channel,
+            writer,
         };
         let schema = store.options.schema.clone();
         store
@@ -307,29 +337,11 @@ impl PgStore {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or [`Options::retry_for`] has passed.
-    /// Back-off starts at 10 ms and doubles up to 1 s.
-    pub(crate) async fn retry<T, F>(&self, mut attempt: F) -> Result<T>
+    pub(crate) async fn retry<T, F>(&self, attempt: F) -> Result<T>
     where
         F: FnMut(Object, bool) -> Attempt<T>,
     {
-        let deadline = Instant::now() + self.options.retry_for;
-        let mut delay = Duration::from_millis(10);
-        let mut may_have_applied = false;
-        loop {
-            let outcome = match self.pool.get().await {
-                Ok(client) => attempt(client, may_have_applied).await,
-                Err(error) => Err(Fault::Pool(error)),
-            };
-            match outcome {
-                Ok(value) => return Ok(value),
-                Err(fault) if fault.retryable() && Instant::now() + delay < deadline => {
-                    may_have_applied |= fault.may_have_applied();
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(1));
-                }
-                Err(fault) => return Err(fault.into_error()),
-            }
-        }
+        retry_with(&self.pool, self.options.retry_for, false, attempt).await
     }
 
     /// [`PgStore::retry`] for operations that take one owned input, cloned into each attempt.
@@ -347,6 +359,37 @@ impl PgStore {
             })
             .await
         })
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or `retry_for` has passed. Back-off starts
+/// at 10 ms and doubles up to 1 s. `attempt` is told whether an earlier failure may have
+/// applied its writes (starting with `may_have_applied`).
+pub(crate) async fn retry_with<T, F>(
+    pool: &Pool,
+    retry_for: Duration,
+    mut may_have_applied: bool,
+    mut attempt: F,
+) -> Result<T>
+where
+    F: FnMut(Object, bool) -> Attempt<T>,
+{
+    let deadline = Instant::now() + retry_for;
+    let mut delay = Duration::from_millis(10);
+    loop {
+        let outcome = match pool.get().await {
+            Ok(client) => attempt(client, may_have_applied).await,
+            Err(error) => Err(Fault::Pool(error)),
+        };
+        match outcome {
+            Ok(value) => return Ok(value),
+            Err(fault) if fault.retryable() && Instant::now() + delay < deadline => {
+                may_have_applied |= fault.may_have_applied();
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(1));
+            }
+            Err(fault) => return Err(fault.into_error()),
+        }
     }
 }
 

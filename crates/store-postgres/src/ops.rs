@@ -771,6 +771,20 @@ async fn commit_once(
     guard: &CommitGuard,
     channel: &str,
 ) -> Result<(), Fault> {
+    let tx = c.transaction().await?;
+    apply_commit(&tx, commit, guard, channel).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes one commit inside the caller's transaction. On `Err` the caller must roll back:
+/// part of the commit may have been written.
+pub(crate) async fn apply_commit<C: GenericClient>(
+    tx: &C,
+    commit: &Commit,
+    guard: &CommitGuard,
+    channel: &str,
+) -> Result<(), Fault> {
     let arn = &commit.execution_arn;
     let inbox = &commit.inbox;
     let next_seq = to_i64(inbox.seq + 1);
@@ -778,7 +792,6 @@ async fn commit_once(
         .outcome
         .as_ref()
         .is_some_and(|o| o.status.is_terminal());
-    let tx = c.transaction().await?;
 
     // The fence: the execution row is written only if its seq is the one the step was built on
     // (and, with a guard, only by its owner). Under READ COMMITTED a concurrent writer's
@@ -799,7 +812,7 @@ async fn commit_once(
                 record.error.clone_from(&outcome.error);
                 record.cause.clone_from(&outcome.cause);
             }
-            let Some(id) = insert_execution(&tx, &record, next_seq, guard.owner.as_deref()).await?
+            let Some(id) = insert_execution(tx, &record, next_seq, guard.owner.as_deref()).await?
             else {
                 return Err(Fault::Store(Error::AlreadyExists(arn.clone())));
             };
@@ -818,7 +831,7 @@ async fn commit_once(
             let row = match &commit.outcome {
                 None => {
                     query_opt(
-                        &tx,
+                        tx,
                         "UPDATE executions SET seq = $2 WHERE arn = $1 AND seq = $3
                          AND ($4::text IS NULL OR owner_node = $4) RETURNING id",
                         &[arn, &next_seq, &expected, &owner],
@@ -827,7 +840,7 @@ async fn commit_once(
                 }
                 Some(o) => {
                     query_opt(
-                        &tx,
+                        tx,
                         "UPDATE executions SET seq = $2, status = $5, stop_ms = $6, output = $7, error = $8, cause = $9
                          WHERE arn = $1 AND seq = $3 AND ($4::text IS NULL OR owner_node = $4) RETURNING id",
                         &[
@@ -848,7 +861,7 @@ async fn commit_once(
             match row {
                 Some(row) => row.get(0),
                 None => {
-                    return Err(Fault::Store(match execution_id(&tx, arn).await? {
+                    return Err(Fault::Store(match execution_id(tx, arn).await? {
                         None => Error::NotFound(arn.clone()),
                         // Refused by the owner check: the seq matched but another node owns
                         // the execution. Reported as a conflict: reload and re-acquire.
@@ -864,7 +877,7 @@ async fn commit_once(
     };
 
     execute(
-        &tx,
+        tx,
         "INSERT INTO inbox (execution_id, seq, now_ms, entropy, event) VALUES ($1, $2, $3, $4, $5)",
         &[
             &id,
@@ -891,7 +904,7 @@ async fn commit_once(
             .collect();
         let details: Vec<&str> = commit.history.iter().map(|e| e.details.as_str()).collect();
         execute(
-            &tx,
+            tx,
             "INSERT INTO history (execution_id, id, previous_event_id, timestamp_ms, type, details)
              SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])",
             &[&id, &ids, &previous, &times, &types, &details],
@@ -900,7 +913,7 @@ async fn commit_once(
     }
 
     if terminal {
-        execute(&tx, "DELETE FROM timers WHERE execution_id = $1", &[&id]).await?;
+        execute(tx, "DELETE FROM timers WHERE execution_id = $1", &[&id]).await?;
     } else {
         // Set, then delete, as the contract orders them; a timer set twice keeps its last due
         // time (one row may be upserted only once per statement).
@@ -917,7 +930,7 @@ async fn commit_once(
             let dues: Vec<i64> = timers.iter().map(|(_, d)| *d).collect();
             // A moved timer is a new timer: any claim on its old due time is void.
             execute(
-                &tx,
+                tx,
                 "INSERT INTO timers (execution_id, timer_id, due_ms)
                  SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[])
                  ON CONFLICT (execution_id, timer_id) DO UPDATE
@@ -929,7 +942,7 @@ async fn commit_once(
         if !commit.timers_delete.is_empty() {
             let ids: Vec<i64> = commit.timers_delete.iter().map(|t| to_i64(*t)).collect();
             execute(
-                &tx,
+                tx,
                 "DELETE FROM timers WHERE execution_id = $1 AND timer_id = ANY($2)",
                 &[&id, &ids],
             )
@@ -950,7 +963,7 @@ async fn commit_once(
         let created: Vec<i64> = t.iter().map(|x| x.created_ms).collect();
         // WITH ORDINALITY keeps the insertion order, which is the scheduling order (`seq`).
         execute(
-            &tx,
+            tx,
             "INSERT INTO tasks (token, execution_id, task_id, state_name, resource, activity_arn, input, state,
              worker_name, created_ms)
              SELECT token, $1, task_id, state_name, resource, activity_arn, input, state, worker_name, created_ms
@@ -995,7 +1008,7 @@ async fn commit_once(
         let states: Vec<&str> = updates.iter().map(|u| u.1).collect();
         let workers: Vec<Option<&str>> = updates.iter().map(|u| u.2).collect();
         execute(
-            &tx,
+            tx,
             "UPDATE tasks t SET state = u.state, worker_name = COALESCE(u.worker, t.worker_name)
              FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS u(task_id, state, worker)
              WHERE t.execution_id = $1 AND t.task_id = u.task_id",
@@ -1006,7 +1019,7 @@ async fn commit_once(
 
     if terminal {
         execute(
-            &tx,
+            tx,
             "UPDATE tasks SET state = 'CLOSED' WHERE execution_id = $1 AND state <> 'CLOSED'",
             &[&id],
         )
@@ -1015,7 +1028,7 @@ async fn commit_once(
 
     if !guard.consume.is_empty() {
         let deleted = execute(
-            &tx,
+            tx,
             "DELETE FROM mailbox WHERE execution_id = $1 AND id = ANY($2)",
             &[&id, &guard.consume],
         )
@@ -1041,11 +1054,10 @@ async fn commit_once(
         activities.dedup();
         for activity in activities {
             let payload = Wakeup::Activity(activity.to_owned()).payload();
-            execute(&tx, "SELECT pg_notify($1, $2)", &[&channel, &payload]).await?;
+            execute(tx, "SELECT pg_notify($1, $2)", &[&channel, &payload]).await?;
         }
     }
 
-    tx.commit().await?;
     Ok(())
 }
 

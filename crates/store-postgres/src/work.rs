@@ -21,6 +21,7 @@
 
 use baton_store::{BoxFuture, Commit, Error, Millis, Result, TimerRecord};
 
+use crate::group;
 use crate::ops::{self, execute, query, query_opt, to_i64};
 use crate::wakeup::{self, Subscription, Wakeup};
 use crate::{Fault, PgStore};
@@ -106,6 +107,20 @@ impl PgStore {
     /// all in one transaction. `Store::commit` is `commit_with(commit, CommitGuard::default())`.
     pub fn commit_with(&self, commit: Commit, guard: CommitGuard) -> BoxFuture<'_, Result<()>> {
         let channel = self.channel.clone();
+        if let Some(writer) = &self.writer {
+            let (reply, receiver) = tokio::sync::oneshot::channel();
+            let job = group::Job {
+                input: std::sync::Arc::new((commit, guard, channel)),
+                reply,
+            };
+            let sent = writer.send(job).is_ok();
+            return Box::pin(async move {
+                if !sent {
+                    return Err(group::closed());
+                }
+                receiver.await.unwrap_or_else(|_| Err(group::closed()))
+            });
+        }
         self.run(
             std::sync::Arc::new((commit, guard, channel)),
             |mut c, input, may_have_applied| async move {

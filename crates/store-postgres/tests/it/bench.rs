@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use baton_store::{HistoryRecord, Store, contract};
-use baton_store_postgres::PgStore;
+use baton_store_postgres::{Options, PgStore};
 
 use crate::support::TestDb;
 
-const WRITERS: usize = 8;
+/// Concurrent executions, each advanced one step at a time.
+const WRITERS: usize = 32;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commit_throughput() {
@@ -22,9 +23,22 @@ async fn commit_throughput() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
-    let store = Arc::new(db.node().await);
-    eprintln!("events/commit | writers | commits/s | events/s");
-    for (round, batch) in [1u64, 10, 50].into_iter().enumerate() {
+    eprintln!("group commit | events/commit | executions | commits/s | events/s");
+    let configs = [(0usize, 1u64), (4, 1), (4, 10), (4, 50)];
+    let sync = std::env::var("BATON_BENCH_ASYNC").is_err();
+    for (round, (writers, batch)) in configs.into_iter().enumerate() {
+        let store = Arc::new(
+            PgStore::connect_with(
+                &db.url,
+                Options {
+                    writers,
+                    synchronous_commit: sync,
+                    ..db.options()
+                },
+            )
+            .await
+            .unwrap(),
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let commits = Arc::new(AtomicU64::new(0));
         let mut handles = Vec::new();
@@ -44,8 +58,9 @@ async fn commit_throughput() {
         }
         let elapsed = started.elapsed().as_secs_f64();
         let total = commits.load(Ordering::Relaxed);
+        let mode = if writers == 0 { "off" } else { "4 writers" };
         eprintln!(
-            "{batch:>13} | {WRITERS:>7} | {:>9.0} | {:>8.0}",
+            "{mode:>12} | {batch:>13} | {WRITERS:>10} | {:>9.0} | {:>8.0}",
             total as f64 / elapsed,
             (total * batch) as f64 / elapsed
         );

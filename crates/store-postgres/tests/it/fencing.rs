@@ -208,3 +208,65 @@ async fn the_owner_guard_refuses_a_former_owner() {
         .unwrap();
     assert_eq!(b.get_execution(&record.arn).await.unwrap().unwrap().seq, 3);
 }
+
+/// Group commit: stale and fresh steps of many executions submitted at once share
+/// transactions, yet each gets the outcome it would have had alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_gives_each_step_its_own_outcome() {
+    let Some(db) = TestDb::new("group_commit_gives_each_step_its_own_outcome").await else {
+        return;
+    };
+    const EXECUTIONS: usize = 40;
+    let records: Vec<_> = (0..EXECUTIONS)
+        .map(|i| contract::execution("group", &format!("e{i}"), i as i64))
+        .collect();
+    let starts = records.iter().map(|r| db.store.commit(contract::start(r)));
+    for result in futures_util::future::join_all(starts).await {
+        result.unwrap();
+    }
+    // Two different steps on the same sequence number per execution, all submitted together.
+    let mut steps = Vec::new();
+    for record in &records {
+        for writer in 0..2u8 {
+            let mut step = contract::step(&record.arn, 1);
+            step.inbox.entropy[0] = writer;
+            step.history.push(event(2, writer as usize));
+            steps.push(db.store.commit(step));
+        }
+    }
+    let results = futures_util::future::join_all(steps).await;
+    for (record, pair) in records.iter().zip(results.chunks(2)) {
+        let wins = pair.iter().filter(|r| r.is_ok()).count();
+        let conflicts = pair
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r,
+                    Err(Error::Conflict {
+                        expected: 1,
+                        actual: 2,
+                        ..
+                    })
+                )
+            })
+            .count();
+        assert_eq!((wins, conflicts), (1, 1), "{}: {pair:?}", record.arn);
+        let inbox = db.store.get_inbox(&record.arn).await.unwrap();
+        let history = db
+            .store
+            .get_history(
+                &record.arn,
+                HistoryQuery {
+                    after_id: None,
+                    reverse: false,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((inbox.len(), history.len()), (2, 2));
+        let winner = pair.iter().position(|r| r.is_ok()).unwrap();
+        assert_eq!(inbox[1].entropy[0] as usize, winner);
+        assert_eq!(history[1].details, format!(r#"{{"writer":{winner}}}"#));
+    }
+}
