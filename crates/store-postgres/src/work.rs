@@ -480,6 +480,68 @@ impl PgStore {
         .await
     }
 
+    /// Hands the oldest `Scheduled` task of an activity to a worker, whichever node the
+    /// execution lives on: the task row is taken with `FOR UPDATE SKIP LOCKED` (concurrent
+    /// pollers on any node skip it and take the next), set to `Started` with the worker's
+    /// name, and the execution's `TaskStarted` event (built by `started_event` from the claimed
+    /// task) is queued in its mailbox with a wake-up, all in one transaction. The owner then
+    /// applies the event like any other queued event. `None` when the queue is empty.
+    ///
+    /// If the connection drops around `COMMIT`, the retry may claim a second task while the
+    /// first stays `Started` for a worker that never heard of it; it then ends by its
+    /// `TimeoutSeconds`/`HeartbeatSeconds`, as a task whose worker died would on AWS.
+    pub async fn claim_activity_task<F>(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<&str>,
+        now_ms: Millis,
+        started_event: F,
+    ) -> Result<Option<baton_store::TaskRecord>>
+    where
+        F: Fn(&baton_store::TaskRecord) -> String + Send + Sync + 'static,
+    {
+        let input = std::sync::Arc::new((
+            activity_arn.to_owned(),
+            worker_name.map(str::to_owned),
+            self.channel.clone(),
+            started_event,
+        ));
+        self.retry(move |mut c, _| {
+            let input = input.clone();
+            Box::pin(async move {
+                let (activity, worker, channel, started_event) = &*input;
+                let tx = c.transaction().await?;
+                let sql = format!(
+                    "UPDATE tasks t SET state = 'STARTED', worker_name = COALESCE($2, t.worker_name)
+                     FROM executions e
+                     WHERE e.id = t.execution_id AND t.seq = (
+                        SELECT q.seq FROM tasks q WHERE q.activity_arn = $1 AND q.state = 'SCHEDULED'
+                        ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                     RETURNING {}",
+                    ops::TASK_COLUMNS
+                );
+                let Some(row) = query_opt(&tx, &sql, &[activity, worker]).await? else {
+                    return Ok(None);
+                };
+                let task = ops::task_from(&row)?;
+                let event = started_event(&task);
+                let payload = Wakeup::Execution(task.execution_arn.clone()).payload();
+                execute(
+                    &tx,
+                    "WITH queued AS (
+                        INSERT INTO mailbox (execution_id, event, created_ms)
+                        SELECT id, $2, $3 FROM executions WHERE arn = $1 RETURNING id)
+                     SELECT pg_notify($4, $5) FROM queued",
+                    &[&task.execution_arn, &event, &now_ms, channel, &payload],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Some(task))
+            })
+        })
+        .await
+    }
+
     /// Sends a wake-up to every subscribed node (delivered at once: it is its own transaction).
     pub async fn notify(&self, wakeup: &Wakeup) -> Result<()> {
         let input = std::sync::Arc::new((self.channel.clone(), wakeup.payload()));

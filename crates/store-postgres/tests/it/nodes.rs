@@ -322,3 +322,93 @@ async fn a_released_node_frees_its_executions_at_once() {
         Ownership::LeaseLapsed
     );
 }
+
+/// Pollers on two nodes drain one activity queue: every task goes to exactly one worker, in
+/// scheduling order per node, and each claim queues the TaskStarted event for the owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_tasks_are_claimed_once_across_nodes() {
+    let Some(db) = TestDb::new("activity_tasks_are_claimed_once_across_nodes").await else {
+        return;
+    };
+    let activity = "arn:aws:states:us-east-1:000000000000:activity:shared";
+    let mut tokens = BTreeSet::new();
+    for i in 0..10 {
+        let record = contract::execution("polled", &format!("e{i}"), i);
+        let mut start = contract::start(&record);
+        for task_id in 1..=3u64 {
+            let token = format!("tok-{i}-{task_id}");
+            tokens.insert(token.clone());
+            start.tasks_insert.push(baton_store::TaskRecord {
+                token,
+                execution_arn: record.arn.clone(),
+                task_id,
+                state_name: "Work".into(),
+                resource: activity.into(),
+                activity_arn: Some(activity.into()),
+                input: "{}".into(),
+                state: baton_store::TaskState::Scheduled,
+                worker_name: None,
+                created_ms: 1,
+            });
+        }
+        db.store.commit(start).await.unwrap();
+    }
+    let nodes = [Arc::new(db.node().await), Arc::new(db.node().await)];
+    let mut handles = Vec::new();
+    for (index, node) in nodes.iter().enumerate() {
+        let node = Arc::clone(node);
+        handles.push(tokio::spawn(async move {
+            let worker = format!("worker-{index}");
+            let mut got = Vec::new();
+            while let Some(task) = node
+                .claim_activity_task(activity, Some(&worker), 7, |task| {
+                    format!(r#"{{"type":"TaskStarted","task":{}}}"#, task.task_id)
+                })
+                .await
+                .unwrap()
+            {
+                assert_eq!(task.state, baton_store::TaskState::Started);
+                assert_eq!(task.worker_name.as_deref(), Some(worker.as_str()));
+                got.push(task.token);
+            }
+            got
+        }));
+    }
+    let mut claimed = Vec::new();
+    for handle in handles {
+        claimed.extend(handle.await.unwrap());
+    }
+    let unique: BTreeSet<String> = claimed.iter().cloned().collect();
+    assert_eq!(claimed.len(), unique.len(), "a task was handed out twice");
+    assert_eq!(unique, tokens);
+    assert!(
+        db.store
+            .activity_queue(activity, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Each execution got one TaskStarted event per task, in its mailbox.
+    let arn = contract::execution("polled", "e3", 3).arn;
+    let mut events: Vec<String> = db
+        .store
+        .pending_events(&arn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    events.sort();
+    assert_eq!(
+        events,
+        (1..=3)
+            .map(|t| format!(r#"{{"type":"TaskStarted","task":{t}}}"#))
+            .collect::<Vec<_>>()
+    );
+    let none = db
+        .store
+        .claim_activity_task(activity, None, 8, |_| String::new())
+        .await
+        .unwrap();
+    assert_eq!(none, None);
+}
