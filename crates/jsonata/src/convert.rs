@@ -43,14 +43,25 @@ pub(crate) fn to_jvalue(value: &Value) -> JValue {
 
 /// An engine result as JSON: `None` for undefined, an error for a function anywhere in it.
 /// Undefined values inside arrays and objects are left out, as `JSON.stringify` does.
-pub(crate) fn from_jvalue(value: &JValue) -> Result<Option<Value>, Error> {
+/// Results nested deeper than `max_depth` are an error (`D2017`): JSON that deep is more
+/// than other tools take (Jackson stops at 1000 levels) and more than recursive code that
+/// walks or drops a `serde_json::Value` can take on a small stack.
+pub(crate) fn from_jvalue(value: &JValue, max_depth: usize) -> Result<Option<Value>, Error> {
     match value {
         JValue::Undefined => Ok(None),
-        other => convert_defined(other).map(Some),
+        other => convert_defined(other, max_depth).map(Some),
     }
 }
 
-fn convert_defined(value: &JValue) -> Result<Value, Error> {
+fn convert_defined(value: &JValue, depth_left: usize) -> Result<Value, Error> {
+    let nested = matches!(value, JValue::Array(_) | JValue::Object(_));
+    if nested && depth_left == 0 {
+        return Err(Error::new(
+            "D2017",
+            "The result is nested too deeply to be a JSON value",
+        ));
+    }
+    let depth_left = depth_left.saturating_sub(1);
     Ok(match value {
         JValue::Null | JValue::Undefined => Value::Null,
         JValue::Bool(b) => Value::Bool(*b),
@@ -60,7 +71,7 @@ fn convert_defined(value: &JValue) -> Result<Value, Error> {
             let mut out = Vec::with_capacity(items.len());
             for item in items.iter() {
                 if !item.is_undefined() {
-                    out.push(convert_defined(item)?);
+                    out.push(convert_defined(item, depth_left)?);
                 }
             }
             Value::Array(out)
@@ -69,7 +80,7 @@ fn convert_defined(value: &JValue) -> Result<Value, Error> {
             let mut out = Map::with_capacity(map.len());
             for (key, item) in map.iter() {
                 if !item.is_undefined() {
-                    out.insert(key.clone(), convert_defined(item)?);
+                    out.insert(key.clone(), convert_defined(item, depth_left)?);
                 }
             }
             Value::Object(out)

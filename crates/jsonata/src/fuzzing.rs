@@ -33,6 +33,7 @@ pub fn compile_and_evaluate(data: &[u8]) {
             max_steps: 200_000,
             max_sequence_length: 100_000,
             max_string_length: 1 << 20,
+            max_result_depth: 1_000,
         },
         now_millis: Some(1_795_237_541_006),
     };

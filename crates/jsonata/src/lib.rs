@@ -10,8 +10,8 @@
 //! - AWS's added functions `$partition`, `$range`, `$hash`, `$random` (with an optional seed),
 //!   `$uuid` and `$parse` (see [`aws`]); `$eval` is not available, as on AWS.
 //! - Limits, so that an expression from anyone cannot hang or exhaust memory: evaluation
-//!   depth, a step budget (counted, never timed), sequence length and string length
-//!   ([`Limits`]).
+//!   depth, a step budget (counted, never timed), sequence length, string length and result
+//!   nesting ([`Limits`]).
 //! - Conversion from and to `serde_json::Value` that keeps integers as integers, and that
 //!   reports a function result as an error ([`UNSUPPORTED_RESULT`]) instead of converting it.
 //!
@@ -121,6 +121,8 @@ pub struct Limits {
     /// Longest string (in bytes) concatenation and the string functions may build.
     /// Exceeding it fails with `D2016`.
     pub max_string_length: usize,
+    /// Deepest nesting of arrays and objects in a result. Exceeding it fails with `D2017`.
+    pub max_result_depth: usize,
 }
 
 impl Default for Limits {
@@ -134,6 +136,7 @@ impl Default for Limits {
             max_steps: 5_000_000,
             max_sequence_length: 10_000_000,
             max_string_length: 64 << 20,
+            max_result_depth: 1_000,
         }
     }
 }
@@ -241,7 +244,7 @@ impl Expression {
             }
             Err(_) => run(&mut Evaluator::with_options(context, engine_options)),
         })?;
-        convert::from_jvalue(&result)
+        convert::from_jvalue(&result, limits.max_result_depth)
     }
 }
 

@@ -210,6 +210,7 @@ fn limits_stop_runaway_expressions() {
             max_steps: 100_000,
             max_sequence_length: 1_000,
             max_string_length: 10_000,
+            max_result_depth: 50,
         },
         now_millis: None,
     };
@@ -237,6 +238,43 @@ fn limits_stop_runaway_expressions() {
                 "{}",
                 "!D2015",
             ),
+            // Building huge strings: the string length.
+            (
+                "$reduce([1..30], function($a, $b) { $a & $a }, 'x')",
+                "{}",
+                "!D2016",
+            ),
+            ("$length($pad('x', 10000))", "{}", "10000"),
+            ("$pad('x', 10001)", "{}", "!D2016"),
+            ("$pad('x', 1e300)", "{}", "!D2016"),
+            ("$join([1..200].$pad('x', 100))", "{}", "!D2016"),
+            (
+                "$length($replace($join([1..500].('aaaaaaaaaa')), 'a', 'bb'))",
+                "{}",
+                "10000",
+            ),
+            (
+                "$replace($join([1..500].('aaaaaaaaaa')), 'a', 'bbb')",
+                "{}",
+                "!D2016",
+            ),
+            (
+                "$replace($join([1..500].('aaaaaaaaaa')), /a/, 'bbb')",
+                "{}",
+                "!D2016",
+            ),
+            ("$string([1..1000].$pad('x', 50))", "{}", "!D2016"),
+            // Deep results: the result depth.
+            (
+                "$reduce([1..3], function($a, $b) { {'x': $a} }, {})",
+                "{}",
+                r#"{"x":{"x":{"x":{}}}}"#,
+            ),
+            (
+                "$reduce([1..60], function($a, $b) { {'x': $a} }, {})",
+                "{}",
+                "!D2017",
+            ),
         ],
         &tight,
     );
@@ -253,6 +291,17 @@ fn limits_stop_runaway_expressions() {
                 "$reduce([1..40], function($a, $b) { $append($a, $a) }, [1])",
                 "{}",
                 "!D2015",
+            ),
+            (
+                "$reduce([1..60], function($a, $b) { $a & $a }, 'x')",
+                "{}",
+                "!D2016",
+            ),
+            ("$pad('x', 1e15)", "{}", "!D2016"),
+            (
+                "$reduce([1..100000], function($a, $b) { {'x': $a} }, {})",
+                "{}",
+                "!D2017",
             ),
         ],
         &Options::default(),
