@@ -72,6 +72,7 @@ pub(crate) async fn list(
         activities: listed
             .items
             .into_iter()
+            .filter(|a| super::in_region(&a.arn, &ctx.region))
             .map(|a| ActivityListItem {
                 activity_arn: a.arn,
                 name: a.name,

@@ -160,3 +160,10 @@ pub(crate) fn page_args(
         next_token,
     })
 }
+
+/// Whether a resource ARN belongs to `region`. Step Functions is regional: a client sees only
+/// the resources of the region its requests are signed for. Lists filter their pages with it,
+/// so a page may hold fewer items than asked for (still with a `nextToken`), as AWS allows.
+pub(crate) fn in_region(arn: &str, region: &str) -> bool {
+    arn.split(':').nth(3) == Some(region)
+}

@@ -330,6 +330,7 @@ pub(crate) async fn list(
         state_machines: listed
             .items
             .into_iter()
+            .filter(|m| super::in_region(&m.arn, &ctx.region))
             .map(|m| StateMachineListItem {
                 state_machine_arn: m.arn,
                 name: m.name,

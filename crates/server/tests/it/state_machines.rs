@@ -133,6 +133,28 @@ async fn region_follows_the_signature() {
         reply.body["activityArn"],
         "arn:aws:states:eu-west-1:000000000000:activity:regional"
     );
+
+    // Lists are regional: the default region does not see eu-west-1's resources.
+    server.machine("home", PASS).await;
+    let home = server.ok("ListStateMachines", json!({})).await;
+    let names: Vec<&str> = home["stateMachines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["home"]);
+    let away = server
+        .raw(
+            Some("AWSStepFunctions.ListStateMachines"),
+            b"{}",
+            &[("authorization", auth)],
+        )
+        .await;
+    assert_eq!(away.body["stateMachines"][0]["name"], "regional");
+    assert_eq!(away.body["stateMachines"].as_array().unwrap().len(), 1);
+    let activities = server.ok("ListActivities", json!({})).await;
+    assert_eq!(activities["activities"], json!([]));
 }
 
 #[tokio::test]
