@@ -7,6 +7,7 @@
 //! printing that it was skipped. Each test works in its own fresh schema, dropped afterwards.
 
 mod bench;
+mod cluster;
 mod connection;
 mod contract;
 mod fencing;
