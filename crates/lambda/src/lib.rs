@@ -140,6 +140,9 @@ pub(crate) struct Inner {
     pub(crate) iam: iam::Iam,
     /// Where the embedded runtime scripts were written.
     pub(crate) runtimes_dir: PathBuf,
+    /// The Python interpreter's real path (`sys.executable`), found once: `python3` is often a
+    /// shim (pyenv, asdf) that costs hundreds of milliseconds per start.
+    pub(crate) python_path: tokio::sync::OnceCell<PathBuf>,
 }
 
 impl Drop for Inner {
@@ -174,6 +177,7 @@ impl Lambda {
                 registry,
                 iam,
                 runtimes_dir,
+                python_path: tokio::sync::OnceCell::new(),
             }),
         })
     }

@@ -382,6 +382,7 @@ impl Pool {
 /// Everything needed to start a worker process.
 #[derive(Clone)]
 struct WorkerSpec {
+    kind: RuntimeKind,
     program: PathBuf,
     args: Vec<String>,
     env: Vec<(String, String)>,
@@ -478,6 +479,7 @@ impl WorkerSpec {
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
         WorkerSpec {
+            kind: function.kind,
             program,
             args,
             env,
@@ -659,7 +661,15 @@ async fn start_worker(
         logs: logs.clone(),
     });
 
-    let mut command = tokio::process::Command::new(&spec.program);
+    let program = match (spec.kind, spec.lambda.upgrade()) {
+        (RuntimeKind::Python, Some(inner)) => inner
+            .python_path
+            .get_or_init(|| resolve_python(spec.program.clone()))
+            .await
+            .clone(),
+        _ => spec.program.clone(),
+    };
+    let mut command = tokio::process::Command::new(&program);
     command
         .args(&spec.args)
         .env_clear()
@@ -675,7 +685,7 @@ async fn start_worker(
     let spawned = command.spawn();
     // Drop our copies of the pipe's write end so the reader sees EOF when the worker exits.
     drop(command);
-    let mut child = spawned.map_err(|err| format!("starting {}: {err}", spec.program.display()))?;
+    let mut child = spawned.map_err(|err| format!("starting {}: {err}", program.display()))?;
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let app = Router::new()
@@ -706,6 +716,22 @@ async fn start_worker(
         }
     }
     Ok((worker, stop_tx))
+}
+
+/// The interpreter behind `python` (`sys.executable`), or `python` itself if that fails.
+async fn resolve_python(python: PathBuf) -> PathBuf {
+    let output = tokio::process::Command::new(&python)
+        .args(["-c", "import sys; print(sys.executable)"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await;
+    match output {
+        Ok(out) if out.status.success() => {
+            let path = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if path.is_file() { path } else { python }
+        }
+        _ => python,
+    }
 }
 
 fn runtime_headers(job: &Job, spec: &WorkerSpec) -> HeaderMap {

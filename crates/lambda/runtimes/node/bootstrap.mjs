@@ -46,12 +46,18 @@ for (const [name, level] of [['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN']
   };
 }
 
+// Stack traces name the task root /var/task, as on AWS, so error causes match AWS's (the
+// function's log keeps the real path).
+const ROOT_PATH = path.resolve(TASK_ROOT) + path.sep;
+const ROOT_URL = pathToFileURL(ROOT_PATH).href;
+const asOnAws = (line) => line.split(ROOT_URL).join('file:///var/task/').split(ROOT_PATH).join('/var/task/');
+
 function errorDocument(err) {
   if (err instanceof Error) {
     return {
       errorType: err.name || 'Error',
       errorMessage: err.message,
-      trace: typeof err.stack === 'string' ? err.stack.split('\n') : [],
+      trace: typeof err.stack === 'string' ? err.stack.split('\n').map(asOnAws) : [],
     };
   }
   return { errorType: typeof err, errorMessage: String(err), trace: [] };

@@ -19,6 +19,7 @@ API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 HOST, _, PORT = API.partition(":")
 TASK_ROOT = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
 HERE = os.path.abspath(__file__)
+TASK_ROOT_PREFIX = os.path.join(os.path.abspath(TASK_ROOT), "")
 
 _conn = None
 _request_id = None
@@ -55,6 +56,12 @@ def _user_frames(tb):
     return [frame for frame in frames if os.path.abspath(frame.filename) != HERE]
 
 
+def _as_on_aws(line):
+    """A stack trace line with the task root spelled /var/task, as AWS reports it, so error
+    causes match AWS's byte for byte (the function's log keeps the real path)."""
+    return line.replace(TASK_ROOT_PREFIX, "/var/task/")
+
+
 def _error_document(exc, request_id, error_type=None, message=None, frames=None):
     if frames is None:
         frames = _user_frames(exc.__traceback__) if exc is not None else []
@@ -62,7 +69,7 @@ def _error_document(exc, request_id, error_type=None, message=None, frames=None)
         "errorMessage": message if message is not None else str(exc),
         "errorType": error_type or type(exc).__name__,
         "requestId": request_id or "",
-        "stackTrace": traceback.format_list(frames),
+        "stackTrace": [_as_on_aws(line) for line in traceback.format_list(frames)],
     }
 
 

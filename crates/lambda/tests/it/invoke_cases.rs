@@ -1,7 +1,8 @@
 //! Runs every case folder under `tests/data/invoke/`: the folder (minus `case.json`) is zipped
 //! and deployed with the case's runtime and handler, then each call's payload is invoked and
 //! its result checked (`function_error`, `payload` as in `matching.rs`, `raw` for the exact
-//! bytes, `payload_keys` for the key order of the error document).
+//! bytes, `raw_prefix` for their start, `payload_keys` for the key order of the error document,
+//! `trace_contains` for a Node.js stack trace line).
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +107,25 @@ async fn invoke_cases() {
                 && let Err(diff) = matches(expected, &reply.json(), &endpoint)
             {
                 failures.push(format!("{label}: {diff}"));
+            }
+            if let Some(prefix) = expect.get("raw_prefix").and_then(Value::as_str)
+                && !reply.text().starts_with(prefix)
+            {
+                failures.push(format!(
+                    "{label}: raw payload {:?} does not start with {prefix:?}",
+                    reply.text()
+                ));
+            }
+            if let Some(needle) = expect.get("trace_contains").and_then(Value::as_str)
+                && !reply.json()["trace"].as_array().is_some_and(|t| {
+                    t.iter()
+                        .any(|l| l.as_str().is_some_and(|l| l.contains(needle)))
+                })
+            {
+                failures.push(format!(
+                    "{label}: no trace line contains {needle:?}: {}",
+                    reply.text()
+                ));
             }
             if let Some(keys) = expect.get("payload_keys").and_then(Value::as_array) {
                 let got: Vec<Value> = reply
