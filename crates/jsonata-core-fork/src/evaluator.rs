@@ -4682,6 +4682,41 @@ impl Evaluator {
         self.host_fns.clear();
     }
 
+    /// BATON: like [`Evaluator::reset`] with an empty context, but reusing this
+    /// evaluator's context allocation: every frame and binding is dropped and the context
+    /// gets a new identity. Bind the new evaluation's variables with
+    /// [`Evaluator::bind`].
+    pub fn reset_empty(&mut self, options: EvaluatorOptions) {
+        self.context.scope_stack.truncate(1);
+        // A fresh root frame that keeps the old one's binding table allocation.
+        let mut root = Scope::new(0, None);
+        if let Some(old) = self.context.scope_stack.first_mut() {
+            root.bindings = std::mem::take(&mut old.bindings);
+            root.bindings.clear();
+        }
+        self.context.scope_stack.clear();
+        self.context.scope_stack.push(root);
+        self.context.parent_data = None;
+        self.context.ctx_id = NEXT_CONTEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.context.next_scope_id = 1;
+        self.context.tail_base = 0;
+        self.context.callback_base = None;
+        self.recursion_depth = 0;
+        self.tuple_stream_created = false;
+        self.keep_tuple_stream = false;
+        self.callback_apply = ApplyMode::Direct;
+        self.raw_hof = None;
+        self.tail_apply_input = None;
+        self.options = options;
+        self.start_time = None;
+        self.host_fns.clear();
+    }
+
+    /// BATON: bind a variable in the evaluator's outermost scope (see `reset_empty`).
+    pub fn bind(&mut self, name: &str, value: JValue) {
+        self.context.bind(name.to_string(), value);
+    }
+
     /// Register a host function callable from an expression as `$name(...)`.
     ///
     /// `f` may be any plain closure `Fn(&[JValue]) -> Result<JValue,

@@ -212,10 +212,6 @@ impl Expression {
         options: &Options,
         random: &mut dyn FnMut() -> u64,
     ) -> Result<Option<Value>, Error> {
-        let mut context = Context::new();
-        for (name, value) in &prepared.vars {
-            context.bind(name.clone(), value.clone());
-        }
         let limits = options.limits;
         let engine_options = EvaluatorOptions {
             max_stack_depth: Some(limits.max_depth),
@@ -225,6 +221,9 @@ impl Expression {
             ..EvaluatorOptions::default()
         };
         let mut run = |evaluator: &mut Evaluator| -> Result<JValue, Error> {
+            for (name, value) in &prepared.vars {
+                evaluator.bind(name, value.clone());
+            }
             aws::register(evaluator, self.uses, options.now_millis, random)
                 .map_err(|e| Error::from_evaluator(&e))?;
             evaluator
@@ -232,17 +231,20 @@ impl Expression {
                 .map_err(|e| Error::from_evaluator(&e))
         };
         // One evaluator per thread, reset for each evaluation: it keeps the compiled bodies
-        // of the object constructors and `.( )` steps it has run.
+        // of the object constructors and `.( )` steps it has run, and its allocations.
         let result = EVALUATOR.with(|cell| match cell.try_borrow_mut() {
             Ok(mut slot) => {
                 let evaluator = slot.get_or_insert_with(Evaluator::new);
-                evaluator.reset(context, engine_options);
+                evaluator.reset_empty(engine_options);
                 let result = run(evaluator);
                 // Drop this evaluation's data now rather than at the next evaluation.
-                evaluator.reset(Context::new(), EvaluatorOptions::default());
+                evaluator.reset_empty(EvaluatorOptions::default());
                 result
             }
-            Err(_) => run(&mut Evaluator::with_options(context, engine_options)),
+            Err(_) => {
+                let mut evaluator = Evaluator::with_options(Context::new(), engine_options);
+                run(&mut evaluator)
+            }
         })?;
         convert::from_jvalue(&result, limits.max_result_depth)
     }
