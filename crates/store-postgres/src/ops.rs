@@ -876,44 +876,41 @@ pub(crate) async fn apply_commit<C: GenericClient>(
         }
     };
 
-    execute(
-        tx,
+    // Everything after the fence is sent at once (pipelined) and runs in order on the server;
+    // the first failure aborts the transaction and is the error reported.
+    let mut pipeline = Pipeline::default();
+    pipeline.push(
         "INSERT INTO inbox (execution_id, seq, now_ms, entropy, event) VALUES ($1, $2, $3, $4, $5)",
-        &[
-            &id,
-            &to_i64(inbox.seq),
-            &inbox.now_ms,
-            &&inbox.entropy[..],
-            &inbox.event,
+        vec![
+            Box::new(id),
+            Box::new(to_i64(inbox.seq)),
+            Box::new(inbox.now_ms),
+            Box::new(&inbox.entropy[..]),
+            Box::new(inbox.event.as_str()),
         ],
-    )
-    .await?;
+    );
 
     if !commit.history.is_empty() {
-        let ids: Vec<i64> = commit.history.iter().map(|e| to_i64(e.id)).collect();
-        let previous: Vec<i64> = commit
-            .history
-            .iter()
-            .map(|e| to_i64(e.previous_event_id))
-            .collect();
-        let times: Vec<i64> = commit.history.iter().map(|e| e.timestamp_ms).collect();
-        let types: Vec<&str> = commit
-            .history
-            .iter()
-            .map(|e| e.event_type.as_str())
-            .collect();
-        let details: Vec<&str> = commit.history.iter().map(|e| e.details.as_str()).collect();
-        execute(
-            tx,
+        let h = &commit.history;
+        pipeline.push(
             "INSERT INTO history (execution_id, id, previous_event_id, timestamp_ms, type, details)
              SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])",
-            &[&id, &ids, &previous, &times, &types, &details],
-        )
-        .await?;
+            vec![
+                Box::new(id),
+                Box::new(h.iter().map(|e| to_i64(e.id)).collect::<Vec<i64>>()),
+                Box::new(h.iter().map(|e| to_i64(e.previous_event_id)).collect::<Vec<i64>>()),
+                Box::new(h.iter().map(|e| e.timestamp_ms).collect::<Vec<i64>>()),
+                Box::new(h.iter().map(|e| e.event_type.as_str()).collect::<Vec<&str>>()),
+                Box::new(h.iter().map(|e| e.details.as_str()).collect::<Vec<&str>>()),
+            ],
+        );
     }
 
     if terminal {
-        execute(tx, "DELETE FROM timers WHERE execution_id = $1", &[&id]).await?;
+        pipeline.push(
+            "DELETE FROM timers WHERE execution_id = $1",
+            vec![Box::new(id)],
+        );
     } else {
         // Set, then delete, as the contract orders them; a timer set twice keeps its last due
         // time (one row may be upserted only once per statement).
@@ -926,44 +923,40 @@ pub(crate) async fn apply_commit<C: GenericClient>(
             }
         }
         if !timers.is_empty() {
-            let ids: Vec<i64> = timers.iter().map(|(t, _)| *t).collect();
-            let dues: Vec<i64> = timers.iter().map(|(_, d)| *d).collect();
             // A moved timer is a new timer: any claim on its old due time is void.
-            execute(
-                tx,
+            pipeline.push(
                 "INSERT INTO timers (execution_id, timer_id, due_ms)
                  SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[])
                  ON CONFLICT (execution_id, timer_id) DO UPDATE
                  SET due_ms = EXCLUDED.due_ms, claimed_by = NULL, claim_expires_ms = NULL",
-                &[&id, &ids, &dues],
-            )
-            .await?;
+                vec![
+                    Box::new(id),
+                    Box::new(timers.iter().map(|(t, _)| *t).collect::<Vec<i64>>()),
+                    Box::new(timers.iter().map(|(_, d)| *d).collect::<Vec<i64>>()),
+                ],
+            );
         }
         if !commit.timers_delete.is_empty() {
-            let ids: Vec<i64> = commit.timers_delete.iter().map(|t| to_i64(*t)).collect();
-            execute(
-                tx,
+            pipeline.push(
                 "DELETE FROM timers WHERE execution_id = $1 AND timer_id = ANY($2)",
-                &[&id, &ids],
-            )
-            .await?;
+                vec![
+                    Box::new(id),
+                    Box::new(
+                        commit
+                            .timers_delete
+                            .iter()
+                            .map(|t| to_i64(*t))
+                            .collect::<Vec<i64>>(),
+                    ),
+                ],
+            );
         }
     }
 
     if !commit.tasks_insert.is_empty() {
         let t = &commit.tasks_insert;
-        let tokens: Vec<&str> = t.iter().map(|x| x.token.as_str()).collect();
-        let task_ids: Vec<i64> = t.iter().map(|x| to_i64(x.task_id)).collect();
-        let names: Vec<&str> = t.iter().map(|x| x.state_name.as_str()).collect();
-        let resources: Vec<&str> = t.iter().map(|x| x.resource.as_str()).collect();
-        let activities: Vec<Option<&str>> = t.iter().map(|x| x.activity_arn.as_deref()).collect();
-        let inputs: Vec<&str> = t.iter().map(|x| x.input.as_str()).collect();
-        let states: Vec<&str> = t.iter().map(|x| x.state.as_str()).collect();
-        let workers: Vec<Option<&str>> = t.iter().map(|x| x.worker_name.as_deref()).collect();
-        let created: Vec<i64> = t.iter().map(|x| x.created_ms).collect();
         // WITH ORDINALITY keeps the insertion order, which is the scheduling order (`seq`).
-        execute(
-            tx,
+        pipeline.push(
             "INSERT INTO tasks (token, execution_id, task_id, state_name, resource, activity_arn, input, state,
              worker_name, created_ms)
              SELECT token, $1, task_id, state_name, resource, activity_arn, input, state, worker_name, created_ms
@@ -972,20 +965,27 @@ pub(crate) async fn apply_commit<C: GenericClient>(
                   WITH ORDINALITY AS u(token, task_id, state_name, resource, activity_arn, input, state,
                                        worker_name, created_ms, n)
              ORDER BY n",
-            &[
-                &id,
-                &tokens,
-                &task_ids,
-                &names,
-                &resources,
-                &activities,
-                &inputs,
-                &states,
-                &workers,
-                &created,
+            vec![
+                Box::new(id),
+                Box::new(t.iter().map(|x| x.token.as_str()).collect::<Vec<&str>>()),
+                Box::new(t.iter().map(|x| to_i64(x.task_id)).collect::<Vec<i64>>()),
+                Box::new(t.iter().map(|x| x.state_name.as_str()).collect::<Vec<&str>>()),
+                Box::new(t.iter().map(|x| x.resource.as_str()).collect::<Vec<&str>>()),
+                Box::new(
+                    t.iter()
+                        .map(|x| x.activity_arn.as_deref())
+                        .collect::<Vec<Option<&str>>>(),
+                ),
+                Box::new(t.iter().map(|x| x.input.as_str()).collect::<Vec<&str>>()),
+                Box::new(t.iter().map(|x| x.state.as_str()).collect::<Vec<&str>>()),
+                Box::new(
+                    t.iter()
+                        .map(|x| x.worker_name.as_deref())
+                        .collect::<Vec<Option<&str>>>(),
+                ),
+                Box::new(t.iter().map(|x| x.created_ms).collect::<Vec<i64>>()),
             ],
-        )
-        .await?;
+        );
     }
 
     if !commit.tasks_update.is_empty() {
@@ -1004,45 +1004,32 @@ pub(crate) async fn apply_commit<C: GenericClient>(
                 None => updates.push((task, update.state.as_str(), worker)),
             }
         }
-        let ids: Vec<i64> = updates.iter().map(|u| u.0).collect();
-        let states: Vec<&str> = updates.iter().map(|u| u.1).collect();
-        let workers: Vec<Option<&str>> = updates.iter().map(|u| u.2).collect();
-        execute(
-            tx,
+        pipeline.push(
             "UPDATE tasks t SET state = u.state, worker_name = COALESCE(u.worker, t.worker_name)
              FROM UNNEST($2::bigint[], $3::text[], $4::text[]) AS u(task_id, state, worker)
              WHERE t.execution_id = $1 AND t.task_id = u.task_id",
-            &[&id, &ids, &states, &workers],
-        )
-        .await?;
+            vec![
+                Box::new(id),
+                Box::new(updates.iter().map(|u| u.0).collect::<Vec<i64>>()),
+                Box::new(updates.iter().map(|u| u.1).collect::<Vec<&str>>()),
+                Box::new(updates.iter().map(|u| u.2).collect::<Vec<Option<&str>>>()),
+            ],
+        );
     }
 
     if terminal {
-        execute(
-            tx,
+        pipeline.push(
             "UPDATE tasks SET state = 'CLOSED' WHERE execution_id = $1 AND state <> 'CLOSED'",
-            &[&id],
-        )
-        .await?;
+            vec![Box::new(id)],
+        );
     }
 
-    if !guard.consume.is_empty() {
-        let deleted = execute(
-            tx,
+    let consumed_at = (!guard.consume.is_empty()).then(|| {
+        pipeline.push(
             "DELETE FROM mailbox WHERE execution_id = $1 AND id = ANY($2)",
-            &[&id, &guard.consume],
+            vec![Box::new(id), Box::new(guard.consume.as_slice())],
         )
-        .await?;
-        if deleted != guard.consume.len() as u64 {
-            // Another writer consumed (some of) these events: this step was built on events
-            // that are no longer pending.
-            return Err(Fault::Store(Error::Conflict {
-                execution_arn: arn.clone(),
-                expected: inbox.seq,
-                actual: inbox.seq,
-            }));
-        }
-    }
+    });
 
     if guard.notify_activities {
         let mut activities: Vec<&str> = commit
@@ -1054,11 +1041,66 @@ pub(crate) async fn apply_commit<C: GenericClient>(
         activities.dedup();
         for activity in activities {
             let payload = Wakeup::Activity(activity.to_owned()).payload();
-            execute(tx, "SELECT pg_notify($1, $2)", &[&channel, &payload]).await?;
+            pipeline.push(
+                "SELECT pg_notify($1, $2)",
+                vec![Box::new(channel), Box::new(payload)],
+            );
         }
     }
 
+    let counts = pipeline.run(tx).await?;
+    if let Some(at) = consumed_at
+        && counts[at] != guard.consume.len() as u64
+    {
+        // Another writer consumed (some of) these events: this step was built on events
+        // that are no longer pending.
+        return Err(Fault::Store(Error::Conflict {
+            execution_arn: arn.clone(),
+            expected: inbox.seq,
+            actual: inbox.seq,
+        }));
+    }
     Ok(())
+}
+
+/// Statements sent together: all are prepared (from the client's statement cache), then all
+/// are sent without waiting for replies, and the replies are collected in order.
+#[derive(Default)]
+struct Pipeline<'a> {
+    statements: Vec<(&'static str, Vec<Box<dyn ToSql + Sync + Send + 'a>>)>,
+}
+
+impl<'a> Pipeline<'a> {
+    /// Adds a statement; returns its index in the result of [`Pipeline::run`].
+    fn push(&mut self, sql: &'static str, params: Vec<Box<dyn ToSql + Sync + Send + 'a>>) -> usize {
+        self.statements.push((sql, params));
+        self.statements.len() - 1
+    }
+
+    /// The rows each statement affected, or the first statement's error.
+    async fn run<C: GenericClient>(self, tx: &C) -> Result<Vec<u64>, Fault> {
+        let mut prepared = Vec::with_capacity(self.statements.len());
+        for (sql, _) in &self.statements {
+            prepared.push(tx.prepare_cached(sql).await?);
+        }
+        let runs =
+            self.statements
+                .iter()
+                .zip(&prepared)
+                .map(|((_, params), statement)| async move {
+                    let params: Vec<&(dyn ToSql + Sync)> = params
+                        .iter()
+                        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                        .collect();
+                    tx.execute(statement, &params).await
+                });
+        let results = futures_util::future::join_all(runs).await;
+        let mut counts = Vec::with_capacity(results.len());
+        for result in results {
+            counts.push(result?);
+        }
+        Ok(counts)
+    }
 }
 
 async fn insert_execution<C: GenericClient>(
