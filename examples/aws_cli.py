@@ -37,6 +37,12 @@ class Cli:
                     "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             self.env.pop(key, None)
 
+    def raw_payload_args(self):
+        """`--cli-binary-format raw-in-base64-out` for AWS CLI v2 (v1 sends --payload as is)."""
+        version = subprocess.run(["aws", "--version"], capture_output=True, text=True, env=self.env)
+        text = (version.stdout + version.stderr).strip()
+        return [] if text.startswith("aws-cli/1.") else ["--cli-binary-format", "raw-in-base64-out"]
+
     def aws(self, *args, expect_ok=True):
         """Runs `aws ARGS --endpoint-url E --profile localstack`; returns (ok, parsed JSON or text)."""
         command = ["aws", *args, "--endpoint-url", self.endpoint, "--profile", "localstack"]

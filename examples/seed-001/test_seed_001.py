@@ -67,7 +67,7 @@ def main():
         for name, want in [("checkInventory", {"orderId": "12345", "inStock": True}),
                            ("processPayment", {"orderId": "12345", "paymentSuccessful": True}),
                            ("updateOrderStatus", {"orderId": "12345", "status": "Completed"})]:
-            ok, _ = cli.aws("lambda", "invoke", "--function-name", name, "--cli-binary-format", "raw-in-base64-out",
+            ok, _ = cli.aws("lambda", "invoke", "--function-name", name, *cli.raw_payload_args(),
                             "--payload", json.dumps(order), out)
             cli.check(ok and json.load(open(out)) == want, "invoke %s" % name)
     else:

@@ -76,8 +76,8 @@ def main():
 
     print("Step 1b: invoke a function directly")
     out = os.path.join(workdir, "out.json")
-    ok, inv = cli.aws("lambda", "invoke", "--function-name", "validate-order", "--cli-binary-format",
-                      "raw-in-base64-out", "--payload", json.dumps({"orderId": "O-1", "customerId": "C-1", "amount": 5}),
+    ok, inv = cli.aws("lambda", "invoke", "--function-name", "validate-order", *cli.raw_payload_args(),
+                      "--payload", json.dumps({"orderId": "O-1", "customerId": "C-1", "amount": 5}),
                       "--log-type", "Tail", out)
     result = json.load(open(out)) if ok and os.path.exists(out) else {}
     cli.check(ok and inv.get("StatusCode") == 200 and result.get("valid") is True, "lambda invoke validate-order")

@@ -73,6 +73,8 @@ def main():
         ok, started = cli.aws("stepfunctions", "start-execution", "--state-machine-arn", MACHINE,
                               "--name", "order-" + decision, "--input", json.dumps({"orderId": "O-" + decision}))
         arn = started.get("executionArn", "") if ok else ""
+        if not arn:
+            continue
         link = None
         deadline = time.time() + 30
         while link is None and time.time() < deadline:
