@@ -111,7 +111,9 @@ async fn main() {
         dispatcher: Arc::new(Echo),
         ..Config::default()
     };
-    let runtime = Runtime::open(store, config).await.unwrap();
+    let runtime = Runtime::open(Arc::clone(&store) as Arc<dyn baton_store::Store>, config)
+        .await
+        .unwrap();
 
     // 1. StartExecution of a one-state machine (one commit each).
     let pass = machine(
@@ -160,6 +162,8 @@ async fn main() {
         count * 10,
         commits as f64 / elapsed,
     );
+    let (batches, writes) = store.write_stats();
+    println!("group commit so far: {writes} writes in {batches} transactions");
 
     // 2b. Timer lateness: Wait 2 s in many executions started over about a second.
     let wait = machine(

@@ -27,6 +27,7 @@ async fn sqlite_store_passes_the_contract_with_full_sync_and_one_reader() {
         full_sync: true,
         readers: 1,
         max_batch: 1,
+        page_size: 1024,
     };
     let store = SqliteStore::open_with(&path, options).unwrap();
     contract::run_all(&store).await;
