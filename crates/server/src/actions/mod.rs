@@ -7,6 +7,7 @@ mod executions;
 mod map_runs;
 mod state_machines;
 mod tags;
+mod test_state;
 mod versions;
 
 use baton_api_model::error::ErrorCode;
@@ -21,8 +22,7 @@ pub(crate) struct Ctx<'a> {
     pub(crate) runtime: &'a Runtime,
     /// The request's region (from its signature, else the server's default).
     pub(crate) region: String,
-    /// The account id in ARNs.
-    #[allow(dead_code)] // The runtime mints ARNs with its configured account; kept for checks.
+    /// The account id in ARNs the server mints itself (TestState's context).
     pub(crate) account: String,
     /// Becomes `true` when the server shuts down.
     pub(crate) shutdown: watch::Receiver<bool>,
@@ -77,10 +77,7 @@ pub(crate) async fn dispatch(
         Action::DescribeMapRun => run!(map_runs::describe),
         Action::ListMapRuns => run!(map_runs::list),
         Action::UpdateMapRun => run!(map_runs::update),
-        Action::TestState => Err(ApiError::new(
-            ErrorCode::UnknownOperationException,
-            "TestState is not supported by this version of Baton",
-        )),
+        Action::TestState => run!(test_state::run),
     }
 }
 

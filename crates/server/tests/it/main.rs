@@ -5,3 +5,4 @@ mod errors;
 mod executions;
 mod harness;
 mod state_machines;
+mod test_state;
