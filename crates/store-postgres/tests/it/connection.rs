@@ -109,3 +109,58 @@ async fn an_unreachable_database_fails_after_the_retry_window() {
         "retried for {waited:?}"
     );
 }
+
+/// A real PostgreSQL restart in the middle of a stream of commits: every commit returns `Ok`
+/// (the retries wait the restart out) and each is stored exactly once. Runs only when
+/// `BATON_TEST_POSTGRES_RESTART` holds the shell command that restarts the server (for
+/// example `pg_ctlcluster --skip-systemctl-redirect 15 main restart`), since it disturbs
+/// everything else using that server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_ride_out_a_server_restart() {
+    let Some(db) = TestDb::new("commits_ride_out_a_server_restart").await else {
+        return;
+    };
+    let Ok(restart) = std::env::var("BATON_TEST_POSTGRES_RESTART") else {
+        eprintln!("skipping the restart: set BATON_TEST_POSTGRES_RESTART to a restart command");
+        return;
+    };
+    let store = std::sync::Arc::new(db.node().await);
+    let records: Vec<_> = (0..4)
+        .map(|i| contract::execution("restart", &format!("e{i}"), i))
+        .collect();
+    for record in &records {
+        store.commit(contract::start(record)).await.unwrap();
+    }
+    const STEPS: u64 = 60;
+    let mut writers = Vec::new();
+    for record in &records {
+        let (store, arn) = (std::sync::Arc::clone(&store), record.arn.clone());
+        writers.push(tokio::spawn(async move {
+            for seq in 1..=STEPS {
+                store.commit(contract::step(&arn, seq)).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&restart)
+        .status()
+        .await
+        .expect("run the restart command");
+    assert!(status.success(), "{restart}: {status}");
+    eprintln!("server restarted in {:?}", started.elapsed());
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    for record in &records {
+        let inbox = store.get_inbox(&record.arn).await.unwrap();
+        assert_eq!(
+            inbox.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (0..=STEPS).collect::<Vec<_>>()
+        );
+    }
+    assert!(store.health().await.ok);
+}
