@@ -46,8 +46,10 @@ async fn a_queued_event_wakes_another_node_within_milliseconds() {
         "enqueue on node A -> wake-up on node B, {ROUNDS} rounds: p50 {p50:?}, p99 {p99:?}, max {:?}",
         latencies[ROUNDS - 1]
     );
-    // The goal is under 10 ms; the bound here leaves room for a loaded CI machine.
-    assert!(p99 < Duration::from_millis(200), "p99 {p99:?}");
+    // The goal is a p99 under 10 ms; the bounds here leave room for a loaded CI machine and
+    // still fail if wake-ups fall back to anything like polling.
+    assert!(p50 < Duration::from_millis(100), "p50 {p50:?}");
+    assert!(p99 < Duration::from_millis(500), "p99 {p99:?}");
 }
 
 #[tokio::test]
