@@ -1,7 +1,7 @@
 //! Amazon States Language: the definition model, its parser and its validator.
 //!
 //! A definition goes through two stages, each with its own type:
-//! 1. [`validate`] reads the raw JSON and reports every problem as a [`Diagnostic`] with AWS's
+//! 1. [`validate()`] reads the raw JSON and reports every problem as a [`Diagnostic`] with AWS's
 //!    code and location, which is what `CreateStateMachine`'s `InvalidDefinition` and
 //!    `ValidateStateMachineDefinition` report;
 //! 2. [`StateMachine::from_json`] builds the typed [`model`] (paths parsed, expressions

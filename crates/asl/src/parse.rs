@@ -17,12 +17,13 @@ use crate::validate::Diagnostic;
 type Result<T> = std::result::Result<T, Vec<Diagnostic>>;
 
 pub(crate) fn machine(json: &Value) -> Result<StateMachine> {
-    let mut parser = Parser {
-        diagnostics: Vec::new(),
-    };
     let top_language = match json.get("QueryLanguage").and_then(Value::as_str) {
         Some("JSONata") => QueryLanguage::Jsonata,
         _ => QueryLanguage::JsonPath,
+    };
+    let mut parser = Parser {
+        diagnostics: Vec::new(),
+        top: top_language,
     };
     let machine = parser.machine(json, "", top_language);
     match machine {
@@ -38,6 +39,9 @@ pub(crate) fn machine(json: &Value) -> Result<StateMachine> {
 
 struct Parser {
     diagnostics: Vec<Diagnostic>,
+    /// The top-level `QueryLanguage`: states that declare none use it, also inside Map and
+    /// Parallel states that declare another (as AWS does).
+    top: QueryLanguage,
 }
 
 /// The nearest JSONata delimiters: `{% expr %}`.
@@ -173,7 +177,7 @@ impl Parser {
                     branches.push(Arc::new(self.machine(
                         b,
                         &format!("{loc}/Branches[{i}]"),
-                        language,
+                        self.top,
                     )?));
                 }
                 Kind::Parallel(Parallel { branches })
@@ -379,7 +383,7 @@ impl Parser {
             .and_then(Value::as_str)
             == Some("DISTRIBUTED");
         let processor =
-            Arc::new(self.machine(processor_json, &format!("{loc}/{processor_key}"), language)?);
+            Arc::new(self.machine(processor_json, &format!("{loc}/{processor_key}"), self.top)?);
         let item_selector = match obj.get("ItemSelector") {
             Some(_) => self.template_field(obj, "ItemSelector", language, loc)?,
             None => self.template_field(obj, "Parameters", language, loc)?,

@@ -846,27 +846,16 @@ impl Engine {
         };
         let state = self.run(run).machine.clone();
         let state = state.state(frame.state);
-        if let Kind::Task(t) = &state.kind {
-            let (ty, details) = match &t.resource {
-                Resource::Activity { .. } => (
-                    EventType::ActivityStarted,
-                    Details::ActivityStarted { worker_name },
-                ),
-                Resource::LambdaFunction { .. } => {
-                    (EventType::LambdaFunctionStarted, Details::None)
-                }
-                Resource::Service { .. } => {
-                    let (resource_type, resource) = service_names(&t.resource);
-                    (
-                        EventType::TaskStarted,
-                        Details::TaskStarted {
-                            resource_type,
-                            resource,
-                        },
-                    )
-                }
-            };
-            self.push_event(Some(run), ty, details);
+        // The interpreter records Lambda and service starts when it dispatches them; only an
+        // activity starts later, when a worker polls it.
+        if let Kind::Task(t) = &state.kind
+            && let Resource::Activity { .. } = t.resource
+        {
+            self.push_event(
+                Some(run),
+                EventType::ActivityStarted,
+                Details::ActivityStarted { worker_name },
+            );
         }
         self.put_back(run, frame);
     }

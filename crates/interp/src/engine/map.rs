@@ -232,11 +232,23 @@ fn start_map(
     engine.rng = rng;
     let (tolerated_count, tolerated_percentage) = tolerance?;
     if map.distributed {
+        // arn:aws:states:<region>:<account>:mapRun:<machine>/<label>:<id>
+        let run_id = format!(
+            "{:016x}{:016x}",
+            engine.rng.next_u64(),
+            engine.rng.next_u64()
+        );
         let map_run_arn = format!(
-            "{}/{}:{}",
-            engine.info.execution_arn.replace(":execution:", ":mapRun:"),
+            "arn:aws:states:{}:{}:mapRun:{}/{}:{}-{}-{}-{}-{}",
+            engine.info.region,
+            engine.info.account,
+            engine.info.state_machine_name,
             map.label.as_deref().unwrap_or(&state.name),
-            frame.entered_event
+            &run_id[0..8],
+            &run_id[8..12],
+            &run_id[12..16],
+            &run_id[16..20],
+            &run_id[20..32]
         );
         engine.push_event(
             Some(id),
