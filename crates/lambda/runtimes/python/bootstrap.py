@@ -6,11 +6,11 @@ its error, shaped as AWS's Python runtime shapes it). Errors while loading the h
 /runtime/init/error. Embedded in the Baton binary; see crates/lambda/src/pool.rs.
 """
 
-import http.client
 import importlib
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -21,23 +21,80 @@ TASK_ROOT = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
 HERE = os.path.abspath(__file__)
 TASK_ROOT_PREFIX = os.path.join(os.path.abspath(TASK_ROOT), "")
 
-_conn = None
 _request_id = None
 
 
-def _request(method, path, body=None, headers=None):
-    """One HTTP exchange on a kept-alive connection, reconnecting once if it dropped."""
-    global _conn
+class _Connection:
+    """A minimal HTTP/1.1 client on one kept-alive socket: the Runtime API is local and
+    answers with Content-Length, and http.client's header parsing would dominate the cost of
+    a warm invocation."""
+
+    def __init__(self):
+        self.sock = None
+        self.reader = None
+
+    def _connect(self):
+        self.sock = socket.create_connection((HOST, int(PORT)))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.reader = self.sock.makefile("rb")
+
+    def close(self):
+        for item in (self.reader, self.sock):
+            try:
+                if item is not None:
+                    item.close()
+            except OSError:
+                pass
+        self.sock = None
+        self.reader = None
+
+    def exchange(self, method, path, body, headers):
+        if self.sock is None:
+            self._connect()
+        head = "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n" % (method, path, API, len(body))
+        head += "".join("%s: %s\r\n" % item for item in headers.items())
+        self.sock.sendall(head.encode("latin-1") + b"\r\n" + body)
+        status_line = self.reader.readline()
+        if not status_line:
+            raise ConnectionError("the Runtime API closed the connection")
+        status = int(status_line.split()[1])
+        fields = {}
+        while True:
+            line = self.reader.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            fields[name.strip().lower()] = value.strip()
+        if "content-length" in fields:
+            data = self.reader.read(int(fields["content-length"]))
+        elif fields.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int(self.reader.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.reader.readline()
+                    break
+                parts.append(self.reader.read(size))
+                self.reader.readline()
+            data = b"".join(parts)
+        else:
+            data = b""
+        if fields.get("connection", "").lower() == "close":
+            self.close()
+        return status, fields, data
+
+
+_conn = _Connection()
+
+
+def _request(method, path, body=b"", headers=None):
+    """One exchange with the Runtime API, reconnecting once if the connection dropped.
+    Returns (status, lower-cased headers, body)."""
     for attempt in (0, 1):
-        if _conn is None:
-            _conn = http.client.HTTPConnection(HOST, int(PORT))
         try:
-            _conn.request(method, path, body=body, headers=headers or {})
-            response = _conn.getresponse()
-            return response, response.read()
-        except (http.client.HTTPException, OSError):
+            return _conn.exchange(method, path, body or b"", headers or {})
+        except (OSError, ValueError, IndexError):
             _conn.close()
-            _conn = None
             if attempt:
                 raise
 
@@ -169,19 +226,19 @@ def main():
     _setup_logging()
     handler = _load_handler(os.environ.get("_HANDLER", ""))
     while True:
-        response, body = _request("GET", "/2018-06-01/runtime/invocation/next")
-        if response.status != 200:
+        status, fields, body = _request("GET", "/2018-06-01/runtime/invocation/next")
+        if status != 200:
             # The pool closed: Baton stops this process.
             time.sleep(0.05)
             continue
-        request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
+        request_id = fields.get("lambda-runtime-aws-request-id")
         _request_id = request_id
-        deadline = int(response.getheader("Lambda-Runtime-Deadline-Ms") or 0)
-        function_arn = response.getheader("Lambda-Runtime-Invoked-Function-Arn")
-        trace_id = response.getheader("Lambda-Runtime-Trace-Id")
+        deadline = int(fields.get("lambda-runtime-deadline-ms") or 0)
+        function_arn = fields.get("lambda-runtime-invoked-function-arn")
+        trace_id = fields.get("lambda-runtime-trace-id")
         if trace_id:
             os.environ["_X_AMZN_TRACE_ID"] = trace_id
-        client_context = response.getheader("Lambda-Runtime-Client-Context")
+        client_context = fields.get("lambda-runtime-client-context")
         base = "/2018-06-01/runtime/invocation/%s" % request_id
         try:
             try:
