@@ -527,10 +527,18 @@ impl Inner {
     /// Registers interest in an execution's end; the receiver fires once it is terminal.
     pub(crate) fn on_finish(&self, execution_arn: &str) -> oneshot::Receiver<()> {
         let (sender, receiver) = oneshot::channel();
-        lock(&self.finish_waiters)
-            .entry(execution_arn.to_owned())
-            .or_default()
-            .push(sender);
+        let mut waiters = lock(&self.finish_waiters);
+        // Waiters that gave up leave closed senders behind; sweep them now and then so the
+        // map stays as small as the number of live waits.
+        if waiters.len() >= 1024 && waiters.len().is_power_of_two() {
+            waiters.retain(|_, senders| {
+                senders.retain(|s| !s.is_closed());
+                !senders.is_empty()
+            });
+        }
+        let senders = waiters.entry(execution_arn.to_owned()).or_default();
+        senders.retain(|s| !s.is_closed());
+        senders.push(sender);
         receiver
     }
 

@@ -20,6 +20,9 @@ use crate::{Error, Runtime};
 /// The largest input, output or task result AWS accepts: 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 
+/// The longest task token AWS accepts.
+pub const MAX_TOKEN_BYTES: usize = 2048;
+
 /// The default and largest page sizes of list actions.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 /// See [`DEFAULT_PAGE_SIZE`].
@@ -938,7 +941,7 @@ impl Runtime {
     // ---------------------------------------------------------------- callbacks
 
     async fn open_task(&self, token: &str) -> Result<baton_store::TaskRecord, Error> {
-        if token.is_empty() || token.len() > 1024 {
+        if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
             return Err(Error::InvalidToken(format!("Invalid Token: '{token}'")));
         }
         let task = self

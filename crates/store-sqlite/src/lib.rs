@@ -154,7 +154,7 @@ impl SqliteStore {
         schema::migrate(&mut conn)?;
         // A page cache big enough for the hot part of the tables: the writer touches the
         // leaves of many executions per batch, and the default 2 MB makes it re-read them.
-        conn.pragma_update(None, "cache_size", -65_536)
+        conn.pragma_update(None, "cache_size", -16_384)
             .map_err(backend)?;
         // Checkpoints copy the WAL back into the database file; done inline they stall the
         // commit that triggers them, so a separate thread does them instead.
@@ -192,8 +192,6 @@ impl SqliteStore {
             )
             .map_err(backend)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))
-                .map_err(backend)?;
-            conn.pragma_update(None, "cache_size", -16_384)
                 .map_err(backend)?;
             let read_rx = Arc::clone(&read_rx);
             thread::Builder::new()

@@ -293,7 +293,7 @@ async fn callback_errors() {
             assert!(expected(&error), "{token:?}: {error:?}");
         }
     }
-    let long = "t".repeat(1025);
+    let long = "t".repeat(2049);
     assert!(matches!(
         h.runtime.send_task_heartbeat(&long).await,
         Err(Error::InvalidToken(_))

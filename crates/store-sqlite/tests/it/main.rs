@@ -144,3 +144,190 @@ async fn concurrent_commits_are_fenced_and_complete() {
         .unwrap();
     assert_eq!(page.items.len(), executions.len());
 }
+
+/// A small deterministic generator (xorshift), so failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Model-based check: random commits (starts, steps with timers, tasks, task updates and
+/// outcomes, some stale or duplicate) applied to SQLite and to the in-memory reference store
+/// must get the same answers and leave the same observable state.
+#[tokio::test]
+async fn random_commits_agree_with_the_memory_store() {
+    use baton_store::{
+        ExecutionOutcome, ExecutionStatus, HistoryQuery, HistoryRecord, MemoryStore, TaskRecord,
+        TaskState, TaskUpdate,
+    };
+    let (_dir, path) = temp();
+    let sqlite = SqliteStore::open(&path).unwrap();
+    let memory = MemoryStore::new();
+    let stores: [&dyn Store; 2] = [&sqlite, &memory];
+    let activity = "arn:aws:states:us-east-1:000000000000:activity:model";
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let names: Vec<String> = (0..6).map(|i| format!("m{i}")).collect();
+    let mut token_counter = 0;
+    let (mut accepted, mut refused) = (0, 0);
+    for round in 0..400 {
+        let name = &names[rng.below(names.len() as u64) as usize];
+        let record = contract::execution("model", name, (round % 7) as i64);
+        let current = memory.get_execution(&record.arn).await.unwrap();
+        let mut commit = match &current {
+            None => contract::start(&record),
+            Some(existing) => {
+                // Mostly the right sequence number, sometimes a stale or future one.
+                let seq = match rng.below(10) {
+                    0 => existing.seq.saturating_sub(1),
+                    1 => existing.seq + 1,
+                    _ => existing.seq,
+                };
+                let mut step = contract::step(&record.arn, seq);
+                let next_id = memory
+                    .get_history(
+                        &record.arn,
+                        HistoryQuery {
+                            after_id: None,
+                            reverse: true,
+                            limit: 1,
+                        },
+                    )
+                    .await
+                    .unwrap()
+                    .first()
+                    .map_or(1, |e| e.id + 1);
+                for i in 0..rng.below(3) {
+                    // Occasionally reuse an id, which must refuse the whole commit.
+                    let id = if rng.below(20) == 0 { 1 } else { next_id + i };
+                    step.history.push(HistoryRecord {
+                        id,
+                        previous_event_id: id - 1,
+                        timestamp_ms: round,
+                        event_type: "PassStateEntered".into(),
+                        details: format!(r#"{{"round":{round}}}"#),
+                    });
+                }
+                step
+            }
+        };
+        for _ in 0..rng.below(3) {
+            commit
+                .timers_set
+                .push((rng.below(4), 1000 + rng.below(50) as i64));
+        }
+        if rng.below(3) == 0 {
+            commit.timers_delete.push(rng.below(4));
+        }
+        if rng.below(3) == 0 {
+            token_counter += 1;
+            commit.tasks_insert.push(TaskRecord {
+                token: format!("tok-{token_counter}"),
+                execution_arn: record.arn.clone(),
+                task_id: rng.below(6),
+                state_name: "S".into(),
+                resource: "r".into(),
+                activity_arn: (rng.below(2) == 0).then(|| activity.to_owned()),
+                input: "{}".into(),
+                state: TaskState::Scheduled,
+                worker_name: None,
+                created_ms: round,
+            });
+        }
+        if rng.below(3) == 0 {
+            let state = [TaskState::Started, TaskState::Closed][rng.below(2) as usize];
+            let worker_name = (rng.below(2) == 0).then(|| format!("w{round}"));
+            commit.tasks_update.push(TaskUpdate {
+                task_id: rng.below(6),
+                state,
+                worker_name,
+            });
+        }
+        if current.is_some() && rng.below(12) == 0 {
+            let status = [
+                ExecutionStatus::Succeeded,
+                ExecutionStatus::Failed,
+                ExecutionStatus::Running,
+            ][rng.below(3) as usize];
+            commit.outcome = Some(ExecutionOutcome {
+                status,
+                stop_ms: Some(round),
+                output: Some("{}".into()),
+                error: None,
+                cause: Some("c".into()),
+            });
+        }
+        let mut results = Vec::new();
+        for store in stores {
+            results.push(
+                store
+                    .commit(commit.clone())
+                    .await
+                    .map_err(|e| std::mem::discriminant(&e)),
+            );
+        }
+        assert_eq!(
+            results[0], results[1],
+            "round {round}: commit outcome differs for {commit:?}"
+        );
+        if results[0].is_ok() {
+            accepted += 1;
+        } else {
+            refused += 1;
+        }
+
+        // Compare everything observable.
+        let mut views = Vec::new();
+        for store in stores {
+            let executions = store
+                .list_executions(Default::default(), PageRequest::first(100))
+                .await
+                .unwrap()
+                .items;
+            let mut histories = Vec::new();
+            let mut inboxes = Vec::new();
+            for execution in &executions {
+                let query = HistoryQuery {
+                    after_id: None,
+                    reverse: false,
+                    limit: 10_000,
+                };
+                histories.push(store.get_history(&execution.arn, query).await.unwrap());
+                inboxes.push(store.get_inbox(&execution.arn).await.unwrap());
+            }
+            let timers = store
+                .timers_between(i64::MIN, i64::MAX, 10_000)
+                .await
+                .unwrap();
+            let queue = store.activity_queue(activity, 1000).await.unwrap();
+            let dispatch = store
+                .tasks_to_dispatch(PageRequest::first(1000))
+                .await
+                .unwrap()
+                .items;
+            let mut tasks = Vec::new();
+            for n in 1..=token_counter {
+                tasks.push(store.get_task(&format!("tok-{n}")).await.unwrap());
+            }
+            views.push(format!("{executions:?}\n{histories:?}\n{inboxes:?}\n{timers:?}\n{queue:?}\n{dispatch:?}\n{tasks:?}"));
+        }
+        assert_eq!(
+            views[0], views[1],
+            "round {round}: stores disagree after {commit:?}"
+        );
+    }
+    // The sequence must exercise both paths, or the comparison proves little.
+    assert!(
+        accepted > 150 && refused > 30,
+        "accepted {accepted}, refused {refused}"
+    );
+}
