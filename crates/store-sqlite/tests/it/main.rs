@@ -181,7 +181,7 @@ async fn random_commits_agree_with_the_memory_store() {
     let (mut accepted, mut refused) = (0, 0);
     for round in 0..400 {
         let name = &names[rng.below(names.len() as u64) as usize];
-        let record = contract::execution("model", name, (round % 7) as i64);
+        let record = contract::execution("model", name, round % 7);
         let current = memory.get_execution(&record.arn).await.unwrap();
         let mut commit = match &current {
             None => contract::start(&record),
