@@ -88,11 +88,11 @@ def test_failure(sfn):
 
 def test_heartbeats_keep_the_task_alive(sfn):
     activity = new_activity(sfn)
-    machine = machine_for(sfn, activity, {"HeartbeatSeconds": 2})
+    machine = machine_for(sfn, activity, {"HeartbeatSeconds": 3})
     execution = sfn.start_execution(stateMachineArn=machine)["executionArn"]
 
     def handle(task):
-        for _ in range(4):  # 4 s of work, longer than HeartbeatSeconds
+        for _ in range(5):  # 5 s of work, longer than HeartbeatSeconds
             time.sleep(1)
             sfn.send_task_heartbeat(taskToken=task["taskToken"])
         sfn.send_task_success(taskToken=task["taskToken"], output='"done"')
