@@ -4,6 +4,9 @@
 //! number is written without a fraction (`1`, not `1.0`), and every other number as
 //! JavaScript's `JSON.stringify` writes it (shortest round trip, `1e-7`, `1e+21`).
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use jsonata_core::value::{JArray, JValue};
 use serde_json::{Map, Number, Value};
 
@@ -41,19 +44,110 @@ pub(crate) fn to_jvalue(value: &Value) -> JValue {
     }
 }
 
+/// Where the arrays and objects of converted input came from, by the address of their
+/// engine value's storage. A result that holds such a value unchanged (a path into the
+/// input, a filter of its items) is converted by cloning the original JSON, which is faster
+/// than rebuilding it. Addresses are unique while the converted values are alive, which the
+/// owner of this map (a `Prepared`) ensures.
+#[derive(Default)]
+pub(crate) struct Origins<'a>(HashMap<usize, &'a Value>);
+
+impl<'a> Origins<'a> {
+    fn get(&self, address: usize) -> Option<&'a Value> {
+        self.0.get(&address).copied()
+    }
+}
+
+/// `to_jvalue`, recording where each non-empty array and object came from, if converting
+/// it back would give the same JSON (every number in it is written as JavaScript writes
+/// it: `1`, not `1.0`; no digits beyond a double's).
+pub(crate) fn to_jvalue_tracked<'a>(value: &'a Value, origins: &mut Origins<'a>) -> JValue {
+    tracked(value, origins).0
+}
+
+/// The converted value, and whether it converts back to the same JSON.
+fn tracked<'a>(value: &'a Value, origins: &mut Origins<'a>) -> (JValue, bool) {
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            let mut same = true;
+            let converted = items
+                .iter()
+                .map(|item| {
+                    let (item, item_same) = tracked(item, origins);
+                    same &= item_same;
+                    item
+                })
+                .collect();
+            let array = JArray::new(converted);
+            if same {
+                origins.0.insert(array.as_ptr() as usize, value);
+            }
+            (JValue::Array(array), same)
+        }
+        Value::Object(map) if !map.is_empty() => {
+            let mut same = true;
+            let object = JValue::object(
+                map.iter()
+                    .map(|(key, item)| {
+                        let (item, item_same) = tracked(item, origins);
+                        same &= item_same;
+                        (key.clone(), item)
+                    })
+                    .collect(),
+            );
+            if same && let JValue::Object(rc) = &object {
+                origins.0.insert(Rc::as_ptr(rc) as usize, value);
+            }
+            (object, same)
+        }
+        Value::Number(n) => {
+            let converted = to_jvalue(value);
+            let same = match &converted {
+                JValue::Number(f) => number_round_trips(n, *f),
+                _ => false,
+            };
+            (converted, same)
+        }
+        other => (to_jvalue(other), true),
+    }
+}
+
+/// Whether the JSON number `n`, read as the double `f`, is written back as the same text.
+fn number_round_trips(n: &Number, f: f64) -> bool {
+    // With `arbitrary_precision`, numbers compare as their text.
+    matches!(number(f), Value::Number(written) if written == *n)
+}
+
 /// An engine result as JSON: `None` for undefined, an error for a function anywhere in it.
 /// Undefined values inside arrays and objects are left out, as `JSON.stringify` does.
 /// Results nested deeper than `max_depth` are an error (`D2017`): JSON that deep is more
 /// than other tools take (Jackson stops at 1000 levels) and more than recursive code that
 /// walks or drops a `serde_json::Value` can take on a small stack.
-pub(crate) fn from_jvalue(value: &JValue, max_depth: usize) -> Result<Option<Value>, Error> {
+pub(crate) fn from_jvalue(
+    value: &JValue,
+    max_depth: usize,
+    origins: &Origins<'_>,
+) -> Result<Option<Value>, Error> {
     match value {
         JValue::Undefined => Ok(None),
-        other => convert_defined(other, max_depth).map(Some),
+        other => convert_defined(other, max_depth, origins).map(Some),
     }
 }
 
-fn convert_defined(value: &JValue, depth_left: usize) -> Result<Value, Error> {
+fn convert_defined(
+    value: &JValue,
+    depth_left: usize,
+    origins: &Origins<'_>,
+) -> Result<Value, Error> {
+    // Unchanged input: clone the JSON it came from.
+    let address = match value {
+        JValue::Array(items) if !items.is_empty() => Some(items.as_ptr() as usize),
+        JValue::Object(map) if !map.is_empty() => Some(Rc::as_ptr(map) as usize),
+        _ => None,
+    };
+    if let Some(original) = address.and_then(|address| origins.get(address)) {
+        return Ok(original.clone());
+    }
     let nested = matches!(value, JValue::Array(_) | JValue::Object(_));
     if nested && depth_left == 0 {
         return Err(Error::new(
@@ -71,7 +165,7 @@ fn convert_defined(value: &JValue, depth_left: usize) -> Result<Value, Error> {
             let mut out = Vec::with_capacity(items.len());
             for item in items.iter() {
                 if !item.is_undefined() {
-                    out.push(convert_defined(item, depth_left)?);
+                    out.push(convert_defined(item, depth_left, origins)?);
                 }
             }
             Value::Array(out)
@@ -80,7 +174,7 @@ fn convert_defined(value: &JValue, depth_left: usize) -> Result<Value, Error> {
             let mut out = Map::with_capacity(map.len());
             for (key, item) in map.iter() {
                 if !item.is_undefined() {
-                    out.insert(key.clone(), convert_defined(item, depth_left)?);
+                    out.insert(key.clone(), convert_defined(item, depth_left, origins)?);
                 }
             }
             Value::Object(out)

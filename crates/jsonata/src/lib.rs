@@ -69,35 +69,52 @@ pub struct Bindings {
 /// same `$states`). Conversion is most of the cost of a small expression, so converting once
 /// per state instead of once per expression is the fast path. Not `Send`: build it on the
 /// thread that evaluates.
-pub struct Prepared {
+pub struct Prepared<'a> {
     input: JValue,
     vars: Vec<(String, JValue)>,
+    /// Where the converted arrays and objects came from, to convert unchanged ones back fast.
+    origins: convert::Origins<'a>,
+    /// Values replaced by `bind`, kept alive so that no address in `origins` is reused.
+    replaced: Vec<JValue>,
 }
 
-impl Prepared {
+impl<'a> Prepared<'a> {
     /// Converts `input` (`None`: undefined) and `bindings`.
-    pub fn new(input: Option<&Value>, bindings: &Bindings) -> Prepared {
+    pub fn new(input: Option<&'a Value>, bindings: &'a Bindings) -> Prepared<'a> {
+        let mut origins = convert::Origins::default();
+        let input = match input {
+            Some(value) => convert::to_jvalue_tracked(value, &mut origins),
+            None => JValue::Undefined,
+        };
+        let vars = bindings
+            .vars
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    convert::to_jvalue_tracked(value, &mut origins),
+                )
+            })
+            .collect();
         Prepared {
-            input: input.map_or(JValue::Undefined, convert::to_jvalue),
-            vars: bindings
-                .vars
-                .iter()
-                .map(|(name, value)| (name.clone(), convert::to_jvalue(value)))
-                .collect(),
+            input,
+            vars,
+            origins,
+            replaced: Vec::new(),
         }
     }
 
     /// Adds or replaces the variable `name` (without `$`).
-    pub fn bind(&mut self, name: &str, value: &Value) {
-        let value = convert::to_jvalue(value);
+    pub fn bind(&mut self, name: &str, value: &'a Value) {
+        let value = convert::to_jvalue_tracked(value, &mut self.origins);
         match self.vars.iter_mut().find(|(existing, _)| existing == name) {
-            Some(slot) => slot.1 = value,
+            Some(slot) => self.replaced.push(std::mem::replace(&mut slot.1, value)),
             None => self.vars.push((name.to_owned(), value)),
         }
     }
 }
 
-impl std::fmt::Debug for Prepared {
+impl std::fmt::Debug for Prepared<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.vars.iter().map(|(name, _)| name.as_str()).collect();
         f.debug_struct("Prepared")
@@ -208,7 +225,7 @@ impl Expression {
     /// Evaluates against data converted once with [`Prepared::new`].
     pub fn evaluate_prepared(
         &self,
-        prepared: &Prepared,
+        prepared: &Prepared<'_>,
         options: &Options,
         random: &mut dyn FnMut() -> u64,
     ) -> Result<Option<Value>, Error> {
@@ -246,7 +263,7 @@ impl Expression {
                 run(&mut evaluator)
             }
         })?;
-        convert::from_jvalue(&result, limits.max_result_depth)
+        convert::from_jvalue(&result, limits.max_result_depth, &prepared.origins)
     }
 }
 

@@ -378,3 +378,60 @@ fn entropy_is_drawn_only_when_needed() {
         .unwrap();
     assert_eq!(calls, 1);
 }
+
+#[test]
+fn prepared_data_serves_several_expressions() {
+    let input = serde_json::json!({ "items": [{ "p": 1.5 }, { "p": 20 }], "n": 2 });
+    let bindings = Bindings {
+        vars: vec![("states".to_owned(), serde_json::json!({ "input": input }))],
+    };
+    let mut prepared = Prepared::new(None, &bindings);
+    let replaced = serde_json::json!({ "items": [{ "p": 3 }] });
+    let options = Options::default();
+    let cases = [
+        ("$states.input.items[p > 10]", r#"{"p":20}"#),
+        ("$states.input.items", r#"[{"p":1.5},{"p":20}]"#),
+        ("$states.input.items.{'q': p}", r#"[{"q":1.5},{"q":20}]"#),
+        ("$states.input", r#"{"items":[{"p":1.5},{"p":20}],"n":2}"#),
+    ];
+    for (expr, expected) in cases {
+        let got = Expression::compile(expr)
+            .unwrap()
+            .evaluate_prepared(&prepared, &options, &mut entropy())
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.to_string(), expected, "{expr}");
+    }
+    prepared.bind("states", &replaced);
+    let got = Expression::compile("$states.items")
+        .unwrap()
+        .evaluate_prepared(&prepared, &options, &mut entropy())
+        .unwrap();
+    // An array from the input stays an array (as in jsonata-js).
+    assert_eq!(got.map(|v| v.to_string()).as_deref(), Some(r#"[{"p":3}]"#));
+}
+
+#[test]
+fn numbers_from_the_input_print_as_javascript_does() {
+    check_table(
+        &[
+            (
+                "$states.input",
+                r#"{"a": 1.0, "b": [1.50, 2]}"#,
+                r#"{"a":1,"b":[1.5,2]}"#,
+            ),
+            ("$states.input.b", r#"{"b": [1e2, -0]}"#, "[100,0]"),
+            (
+                "$states.input",
+                r#"{"big": 12345678901234567890}"#,
+                r#"{"big":12345678901234567000}"#,
+            ),
+            (
+                "$states.input",
+                r#"{"ok": [1, 2.5, -3, "x"]}"#,
+                r#"{"ok":[1,2.5,-3,"x"]}"#,
+            ),
+        ],
+        &Options::default(),
+    );
+}
