@@ -12,6 +12,7 @@ mod connection;
 mod contract;
 mod fencing;
 mod migrations;
+mod model;
 mod nodes;
 mod support;
 mod wakeups;
