@@ -75,163 +75,38 @@ enum Encoding {
     Value,
 }
 
+/// The details in AWS's form ([`Details::to_json`]); for snapshots, payloads are shown as
+/// values (as text when they don't parse) and the truncation flags are left out.
 fn details_json(details: &Details, encoding: Encoding) -> Map<String, Value> {
-    let mut out = Map::new();
-    let payload = |out: &mut Map<String, Value>, key: &str, value: &Value| match encoding {
-        Encoding::Text => {
-            out.insert(key.into(), Value::String(value.to_string()));
-            out.insert(format!("{key}Details"), json!({ "truncated": false }));
-        }
-        Encoding::Value => {
-            out.insert(key.into(), value.clone());
-        }
-    };
-    let text = |out: &mut Map<String, Value>, key: &str, value: &str| {
-        out.insert(key.into(), Value::String(value.into()));
-    };
-    let optional = |out: &mut Map<String, Value>, key: &str, value: &Option<String>| {
-        if let Some(value) = value {
-            out.insert(key.into(), Value::String(value.clone()));
-        }
-    };
-    let seconds = |out: &mut Map<String, Value>, key: &str, value: &Option<u64>| {
-        if let Some(value) = value {
-            out.insert(key.into(), Value::from(*value));
-        }
-    };
-    match details {
-        Details::None => {}
-        Details::ExecutionStarted { input, role_arn } => {
-            payload(&mut out, "input", input);
-            text(&mut out, "roleArn", role_arn);
-        }
-        Details::Output { output } => payload(&mut out, "output", output),
-        Details::Failure { error, cause } => {
-            optional(&mut out, "error", error);
-            optional(&mut out, "cause", cause);
-        }
-        Details::StateEntered { name, input } => {
-            text(&mut out, "name", name);
-            payload(&mut out, "input", input);
-        }
-        Details::StateExited {
-            name,
-            output,
-            assigned_variables,
-        } => {
-            text(&mut out, "name", name);
-            payload(&mut out, "output", output);
-            if let Some(variables) = assigned_variables {
-                let variables: Map<String, Value> = variables
-                    .iter()
-                    .map(|(name, value)| {
-                        let value = match encoding {
-                            Encoding::Text => Value::String(value.clone()),
-                            // Shown as a value when it parses, as the text otherwise.
-                            Encoding::Value => serde_json::from_str(value)
-                                .unwrap_or_else(|_| Value::String(value.clone())),
-                        };
-                        (name.clone(), value)
-                    })
-                    .collect();
-                out.insert("assignedVariables".into(), Value::Object(variables));
-                if encoding == Encoding::Text {
-                    out.insert(
-                        "assignedVariablesDetails".into(),
-                        json!({ "truncated": false }),
-                    );
-                }
-            }
-        }
-        Details::TaskScheduled {
-            resource_type,
-            resource,
-            region,
-            parameters,
-            timeout_in_seconds,
-            heartbeat_in_seconds,
-        } => {
-            text(&mut out, "resourceType", resource_type);
-            text(&mut out, "resource", resource);
-            text(&mut out, "region", region);
-            // AWS sends `parameters` as text without a truncation flag.
-            let parameters = match encoding {
-                Encoding::Text => Value::String(parameters.to_string()),
-                Encoding::Value => (**parameters).clone(),
-            };
-            out.insert("parameters".into(), parameters);
-            seconds(&mut out, "timeoutInSeconds", timeout_in_seconds);
-            seconds(&mut out, "heartbeatInSeconds", heartbeat_in_seconds);
-        }
-        Details::TaskStarted {
-            resource_type,
-            resource,
-        } => {
-            text(&mut out, "resourceType", resource_type);
-            text(&mut out, "resource", resource);
-        }
-        Details::TaskOutput {
-            resource_type,
-            resource,
-            output,
-        } => {
-            text(&mut out, "resourceType", resource_type);
-            text(&mut out, "resource", resource);
-            payload(&mut out, "output", output);
-        }
-        Details::TaskFailure {
-            resource_type,
-            resource,
-            error,
-            cause,
-        } => {
-            text(&mut out, "resourceType", resource_type);
-            text(&mut out, "resource", resource);
-            optional(&mut out, "error", error);
-            optional(&mut out, "cause", cause);
-        }
-        Details::ActivityScheduled {
-            resource,
-            input,
-            timeout_in_seconds,
-            heartbeat_in_seconds,
-        } => {
-            text(&mut out, "resource", resource);
-            payload(&mut out, "input", input);
-            seconds(&mut out, "timeoutInSeconds", timeout_in_seconds);
-            seconds(&mut out, "heartbeatInSeconds", heartbeat_in_seconds);
-        }
-        Details::ActivityStarted { worker_name } => optional(&mut out, "workerName", worker_name),
-        Details::LambdaFunctionScheduled {
-            resource,
-            input,
-            timeout_in_seconds,
-        } => {
-            text(&mut out, "resource", resource);
-            payload(&mut out, "input", input);
-            seconds(&mut out, "timeoutInSeconds", timeout_in_seconds);
-        }
-        Details::MapStateStarted { length } => {
-            out.insert("length".into(), Value::from(*length));
-        }
-        Details::MapIteration { name, index } => {
-            text(&mut out, "name", name);
-            out.insert("index".into(), Value::from(*index));
-        }
-        Details::MapRunStarted { map_run_arn } => text(&mut out, "mapRunArn", map_run_arn),
-        Details::EvaluationFailed {
-            error,
-            cause,
-            location,
-            state,
-        } => {
-            text(&mut out, "error", error);
-            text(&mut out, "cause", cause);
-            optional(&mut out, "location", location);
-            text(&mut out, "state", state);
-        }
+    let aws = details.to_json();
+    if encoding == Encoding::Text {
+        return aws;
     }
-    out
+    let as_value = |value: Value| match value {
+        Value::String(text) => serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        other => other,
+    };
+    aws.into_iter()
+        .filter(|(key, _)| {
+            !matches!(
+                key.as_str(),
+                "inputDetails" | "outputDetails" | "assignedVariablesDetails"
+            )
+        })
+        .map(|(key, value)| {
+            let value = match key.as_str() {
+                "input" | "output" | "parameters" => as_value(value),
+                "assignedVariables" => match value {
+                    Value::Object(vars) => {
+                        Value::Object(vars.into_iter().map(|(k, v)| (k, as_value(v))).collect())
+                    }
+                    other => other,
+                },
+                _ => value,
+            };
+            (key, value)
+        })
+        .collect()
 }
 
 /// Epoch seconds with up to three decimals, e.g. `1767225600.12` or `1767225600`.

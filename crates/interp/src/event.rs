@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::Millis;
 
@@ -253,4 +253,156 @@ pub enum Details {
         /// `state`.
         state: Arc<str>,
     },
+}
+
+impl Details {
+    /// The details object as AWS's `GetExecutionHistory` writes it under
+    /// [`EventType::details_key`]: payloads (`input`, `output`, `parameters`, assigned
+    /// variables) as JSON text, each payload but `parameters` with a
+    /// `...Details: {"truncated": false}` sibling (payloads are capped at 256 KiB, so nothing is
+    /// truncated), optional members left out when absent. This is the one place that maps the
+    /// interpreter's events to AWS's field names; the store keeps this form and the server
+    /// sends it.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let mut out = Map::new();
+        let mut put = |key: &str, value: Value| {
+            out.insert(key.to_owned(), value);
+        };
+        let text = |value: &str| Value::String(value.to_owned());
+        let not_truncated = || {
+            let mut flag = Map::new();
+            flag.insert("truncated".into(), Value::Bool(false));
+            Value::Object(flag)
+        };
+        let payload = |put: &mut dyn FnMut(&str, Value), key: &str, value: &Value| {
+            put(key, Value::String(value.to_string()));
+            put(&format!("{key}Details"), not_truncated());
+        };
+        let optional = |put: &mut dyn FnMut(&str, Value), key: &str, value: &Option<String>| {
+            if let Some(value) = value {
+                put(key, Value::String(value.clone()));
+            }
+        };
+        let seconds = |put: &mut dyn FnMut(&str, Value), key: &str, value: &Option<u64>| {
+            if let Some(value) = value {
+                put(key, Value::from(*value));
+            }
+        };
+        match self {
+            Details::None => {}
+            Details::ExecutionStarted { input, role_arn } => {
+                payload(&mut put, "input", input);
+                put("roleArn", text(role_arn));
+            }
+            Details::Output { output } => payload(&mut put, "output", output),
+            Details::Failure { error, cause } => {
+                optional(&mut put, "error", error);
+                optional(&mut put, "cause", cause);
+            }
+            Details::StateEntered { name, input } => {
+                put("name", text(name));
+                payload(&mut put, "input", input);
+            }
+            Details::StateExited {
+                name,
+                output,
+                assigned_variables,
+            } => {
+                put("name", text(name));
+                payload(&mut put, "output", output);
+                if let Some(variables) = assigned_variables {
+                    let variables = variables
+                        .iter()
+                        .map(|(name, value)| (name.clone(), text(value)))
+                        .collect();
+                    put("assignedVariables", Value::Object(variables));
+                    put("assignedVariablesDetails", not_truncated());
+                }
+            }
+            Details::TaskScheduled {
+                resource_type,
+                resource,
+                region,
+                parameters,
+                timeout_in_seconds,
+                heartbeat_in_seconds,
+            } => {
+                put("resourceType", text(resource_type));
+                put("resource", text(resource));
+                put("region", text(region));
+                // AWS sends `parameters` as text without a truncation flag.
+                put("parameters", Value::String(parameters.to_string()));
+                seconds(&mut put, "timeoutInSeconds", timeout_in_seconds);
+                seconds(&mut put, "heartbeatInSeconds", heartbeat_in_seconds);
+            }
+            Details::TaskStarted {
+                resource_type,
+                resource,
+            } => {
+                put("resourceType", text(resource_type));
+                put("resource", text(resource));
+            }
+            Details::TaskOutput {
+                resource_type,
+                resource,
+                output,
+            } => {
+                put("resourceType", text(resource_type));
+                put("resource", text(resource));
+                payload(&mut put, "output", output);
+            }
+            Details::TaskFailure {
+                resource_type,
+                resource,
+                error,
+                cause,
+            } => {
+                put("resourceType", text(resource_type));
+                put("resource", text(resource));
+                optional(&mut put, "error", error);
+                optional(&mut put, "cause", cause);
+            }
+            Details::ActivityScheduled {
+                resource,
+                input,
+                timeout_in_seconds,
+                heartbeat_in_seconds,
+            } => {
+                put("resource", text(resource));
+                payload(&mut put, "input", input);
+                seconds(&mut put, "timeoutInSeconds", timeout_in_seconds);
+                seconds(&mut put, "heartbeatInSeconds", heartbeat_in_seconds);
+            }
+            Details::ActivityStarted { worker_name } => {
+                optional(&mut put, "workerName", worker_name)
+            }
+            Details::LambdaFunctionScheduled {
+                resource,
+                input,
+                timeout_in_seconds,
+            } => {
+                put("resource", text(resource));
+                payload(&mut put, "input", input);
+                seconds(&mut put, "timeoutInSeconds", timeout_in_seconds);
+            }
+            Details::MapStateStarted { length } => put("length", Value::from(*length)),
+            Details::MapIteration { name, index } => {
+                put("name", text(name));
+                put("index", Value::from(*index));
+            }
+            Details::MapRunStarted { map_run_arn } => put("mapRunArn", text(map_run_arn)),
+            Details::EvaluationFailed {
+                error,
+                cause,
+                location,
+                state,
+            } => {
+                put("error", text(error));
+                put("cause", text(cause));
+                optional(&mut put, "location", location);
+                put("state", text(state));
+            }
+        }
+        out
+    }
 }
