@@ -654,26 +654,25 @@ pub(crate) async fn get_history(
     arn: &str,
     q: &HistoryQuery,
 ) -> Result<Vec<HistoryRecord>, Fault> {
-    let Some((id, _)) = execution_id(c, arn).await? else {
-        return Ok(Vec::new());
-    };
     let limit = to_i64(q.limit.max(1) as u64);
     let rows = if q.reverse {
         let before = q.after_id.map_or(i64::MAX, to_i64);
         query(
             c,
-            "SELECT id, previous_event_id, timestamp_ms, type, details FROM history
-             WHERE execution_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-            &[&id, &before, &limit],
+            "SELECT h.id, h.previous_event_id, h.timestamp_ms, h.type, h.details
+             FROM history h JOIN executions e ON e.id = h.execution_id
+             WHERE e.arn = $1 AND h.id < $2 ORDER BY h.id DESC LIMIT $3",
+            &[&arn, &before, &limit],
         )
         .await?
     } else {
         let after = q.after_id.map_or(i64::MIN, to_i64);
         query(
             c,
-            "SELECT id, previous_event_id, timestamp_ms, type, details FROM history
-             WHERE execution_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-            &[&id, &after, &limit],
+            "SELECT h.id, h.previous_event_id, h.timestamp_ms, h.type, h.details
+             FROM history h JOIN executions e ON e.id = h.execution_id
+             WHERE e.arn = $1 AND h.id > $2 ORDER BY h.id LIMIT $3",
+            &[&arn, &after, &limit],
         )
         .await?
     };
@@ -706,13 +705,11 @@ fn inbox_from(arn: &str, row: &Row) -> Result<InboxRecord, Fault> {
 }
 
 pub(crate) async fn get_inbox(c: &Object, arn: &str) -> Result<Vec<InboxRecord>, Fault> {
-    let Some((id, _)) = execution_id(c, arn).await? else {
-        return Ok(Vec::new());
-    };
     let rows = query(
         c,
-        "SELECT seq, now_ms, entropy, event FROM inbox WHERE execution_id = $1 ORDER BY seq",
-        &[&id],
+        "SELECT i.seq, i.now_ms, i.entropy, i.event FROM inbox i JOIN executions e ON e.id = i.execution_id
+         WHERE e.arn = $1 ORDER BY i.seq",
+        &[&arn],
     )
     .await?;
     rows.iter().map(|row| inbox_from(arn, row)).collect()

@@ -14,17 +14,21 @@ async fn postgres_store_passes_the_contract() {
 }
 
 #[tokio::test]
-async fn postgres_store_passes_the_contract_with_one_connection() {
-    let Some(db) = TestDb::new("postgres_store_passes_the_contract_with_one_connection").await
+async fn postgres_store_passes_the_contract_with_one_connection_and_no_group_commit() {
+    let Some(db) =
+        TestDb::new("postgres_store_passes_the_contract_with_one_connection_and_no_group_commit")
+            .await
     else {
         return;
     };
-    // A second store on a second schema, limited to one pooled connection.
+    // A second store on a second schema, limited to one pooled connection, committing each
+    // step directly (the path group commit falls back to).
     let schema = format!("{}_one", db.schema);
     let store = PgStore::connect_with(
         &db.url,
         Options {
             pool_size: 1,
+            writers: 0,
             ..options_for(&schema)
         },
     )
