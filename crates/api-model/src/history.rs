@@ -45,7 +45,10 @@ pub fn render_stored(
     include_data: bool,
 ) -> Value {
     let mut object = Map::new();
-    object.insert("timestamp".into(), Value::Number(Timestamp(timestamp_ms).to_number()));
+    object.insert(
+        "timestamp".into(),
+        Value::Number(Timestamp(timestamp_ms).to_number()),
+    );
     object.insert("type".into(), Value::String(event_type.into()));
     object.insert("id".into(), Value::from(id));
     object.insert("previousEventId".into(), Value::from(previous_event_id));

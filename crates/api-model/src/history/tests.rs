@@ -326,7 +326,10 @@ fn stored_events_render_like_live_ones() {
         assert_eq!(stored, live);
     }
     let none = render_stored(9, 8, 0, "MapStateSucceeded", "", true);
-    assert_eq!(none, json!({"timestamp": 0, "type": "MapStateSucceeded", "id": 9, "previousEventId": 8}));
+    assert_eq!(
+        none,
+        json!({"timestamp": 0, "type": "MapStateSucceeded", "id": 9, "previousEventId": 8})
+    );
     let aborted = render_stored(9, 8, 0, "ExecutionAborted", "", true);
     assert_eq!(aborted["executionAbortedEventDetails"], json!({}));
 }
