@@ -10,7 +10,7 @@ use baton_runtime::{
     Runtime, StartExecution, TaskDispatcher,
 };
 use baton_store::ExecutionStatus;
-use baton_store_sqlite::SqliteStore;
+use baton_store_sqlite::{Options, SqliteStore};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/bench";
 
@@ -106,7 +106,15 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(5_000);
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(&dir.path().join("bench.db")).unwrap());
+    let page_size = std::env::var("PAGE_SIZE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(Options::default().page_size);
+    let options = Options {
+        page_size,
+        ..Options::default()
+    };
+    let store = Arc::new(SqliteStore::open_with(&dir.path().join("bench.db"), options).unwrap());
     let config = Config {
         dispatcher: Arc::new(Echo),
         ..Config::default()

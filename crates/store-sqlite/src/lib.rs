@@ -41,9 +41,9 @@ pub struct Options {
     pub max_batch: usize,
     /// Page size of a new database (a power of two from 512 to 65536). Each group commit
     /// writes every page it touched, and the commits of a batch touch many executions' rows,
-    /// so smaller pages write less: with 1024 the runtime's task-step throughput was about 45%
-    /// higher than with 4096 (2 cores, `throughput` example), at the cost of longer overflow
-    /// chains for payloads over a kilobyte.
+    /// so smaller pages write fewer bytes; on the shared 2-core test machine 1024 and 2048
+    /// were 0-45% faster than 4096 in the runtime's `throughput` example, too noisy to change
+    /// SQLite's default.
     pub page_size: u32,
 }
 
