@@ -7,7 +7,7 @@
 // runtime shapes it ({errorType, errorMessage, trace}). Errors while loading the handler go to
 // /runtime/init/error. Embedded in the Baton binary; see crates/lambda/src/pool.rs.
 
-import http from 'node:http';
+import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
@@ -16,25 +16,83 @@ import { pathToFileURL } from 'node:url';
 
 const [HOST, PORT] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
 const TASK_ROOT = process.env.LAMBDA_TASK_ROOT || process.cwd();
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+// A minimal HTTP/1.1 client on one kept-alive socket: the Runtime API is local, answers one
+// request at a time with Content-Length, and node:http's machinery would dominate the cost of
+// a warm invocation.
+class Connection {
+  constructor() {
+    this.sock = null;
+    this.buf = Buffer.alloc(0);
+    this.waiter = null;
+  }
+
+  connect() {
+    const sock = net.connect({ host: HOST, port: Number(PORT), noDelay: true });
+    sock.on('data', (chunk) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.parse();
+    });
+    sock.on('error', (err) => this.fail(err));
+    sock.on('close', () => {
+      if (this.sock === sock) this.sock = null;
+      this.fail(new Error('the Runtime API closed the connection'));
+    });
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+  }
+
+  fail(err) {
+    const waiter = this.waiter;
+    this.waiter = null;
+    if (waiter) waiter.reject(err);
+  }
+
+  parse() {
+    if (!this.waiter) return;
+    const end = this.buf.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const lines = this.buf.subarray(0, end).toString('latin1').split('\r\n');
+    const status = Number(lines[0].split(' ')[1]);
+    const headers = {};
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    const length = Number(headers['content-length'] || 0);
+    if (this.buf.length < end + 4 + length) return;
+    const body = this.buf.subarray(end + 4, end + 4 + length);
+    this.buf = this.buf.subarray(end + 4 + length);
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter.resolve({ status, headers, body });
+  }
+
+  send(method, urlPath, body, headers) {
+    if (!this.sock) this.connect();
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      const payload = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+      let head = `${method} ${urlPath} HTTP/1.1\r\nHost: ${process.env.AWS_LAMBDA_RUNTIME_API}\r\nContent-Length: ${payload.length}\r\n`;
+      for (const [key, value] of Object.entries(headers || {})) head += `${key}: ${value}\r\n`;
+      this.sock.write(Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), payload]));
+    });
+  }
+}
+
+const connection = new Connection();
 
 let currentRequestId = undefined;
 
-function request(method, urlPath, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: HOST, port: Number(PORT), method, path: urlPath, agent, headers: headers || {} },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
+async function request(method, urlPath, body, headers) {
+  try {
+    return await connection.send(method, urlPath, body, headers);
+  } catch {
+    // One retry on a fresh connection.
+    if (connection.sock) connection.sock.destroy();
+    connection.sock = null;
+    return connection.send(method, urlPath, body, headers);
+  }
 }
 
 // console.* as on AWS: "<time>\t<request id>\t<LEVEL>\t<message>".
