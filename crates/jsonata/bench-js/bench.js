@@ -1,6 +1,6 @@
 // Runs the expressions of ../benches/expressions.json on the reference JSONata (npm jsonata)
 // and prints one JSON object: {"version", "results": {name: {"evals_per_sec", "result"}}}.
-// Usage: node bench.js [seconds per expression]
+// Usage: node bench.js [seconds per expression] [only the expression with this name]
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -8,10 +8,12 @@ const jsonata = require('jsonata');
 
 async function main() {
   const seconds = Number(process.argv[2] || '1');
+  const only = process.argv[3];
   const bench = JSON.parse(fs.readFileSync(path.join(__dirname, '../benches/expressions.json'), 'utf8'));
   const bindings = { states: bench.states };
   const results = {};
   for (const { name, expr } of bench.expressions) {
+    if (only && name !== only) continue;
     const compiled = jsonata(expr);
     let result;
     for (let i = 0; i < 2000; i++) result = await compiled.evaluate({}, bindings);

@@ -79,22 +79,27 @@ pub struct Prepared<'a> {
 }
 
 impl<'a> Prepared<'a> {
-    /// Converts `input` (`None`: undefined) and `bindings`.
+    /// Converts `input` (`None`: undefined) and `bindings`, remembering where each array and
+    /// object came from so that results holding them unchanged convert back fast.
     pub fn new(input: Option<&'a Value>, bindings: &'a Bindings) -> Prepared<'a> {
+        Prepared::convert(input, bindings, true)
+    }
+
+    /// `track`: record origins (worth it when several expressions use the data).
+    fn convert(input: Option<&'a Value>, bindings: &'a Bindings, track: bool) -> Prepared<'a> {
         let mut origins = convert::Origins::default();
-        let input = match input {
-            Some(value) => convert::to_jvalue_tracked(value, &mut origins),
-            None => JValue::Undefined,
+        let mut one = |value: &'a Value| {
+            if track {
+                convert::to_jvalue_tracked(value, &mut origins)
+            } else {
+                convert::to_jvalue(value)
+            }
         };
+        let input = input.map_or(JValue::Undefined, &mut one);
         let vars = bindings
             .vars
             .iter()
-            .map(|(name, value)| {
-                (
-                    name.clone(),
-                    convert::to_jvalue_tracked(value, &mut origins),
-                )
-            })
+            .map(|(name, value)| (name.clone(), one(value)))
             .collect();
         Prepared {
             input,
@@ -219,7 +224,8 @@ impl Expression {
         options: &Options,
         random: &mut dyn FnMut() -> u64,
     ) -> Result<Option<Value>, Error> {
-        self.evaluate_prepared(&Prepared::new(input, bindings), options, random)
+        // One expression: tracking origins would cost more than it saves.
+        self.evaluate_prepared(&Prepared::convert(input, bindings, false), options, random)
     }
 
     /// Evaluates against data converted once with [`Prepared::new`].

@@ -413,6 +413,19 @@ fn prepared_data_serves_several_expressions() {
 
 #[test]
 fn numbers_from_the_input_print_as_javascript_does() {
+    // Through `Prepared`, where unchanged input is converted back by cloning it...
+    let input = serde_json::json!({ "a": 1.0, "b": [1.50, 2], "c": [1, 2] });
+    let bindings = Bindings {
+        vars: vec![("states".to_owned(), serde_json::json!({ "input": input }))],
+    };
+    let prepared = Prepared::new(None, &bindings);
+    let got = Expression::compile("$states.input")
+        .unwrap()
+        .evaluate_prepared(&prepared, &Options::default(), &mut entropy())
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.to_string(), r#"{"a":1,"b":[1.5,2],"c":[1,2]}"#);
+    // ... and one-shot.
     check_table(
         &[
             (
