@@ -59,25 +59,29 @@ async fn start_many(
     count: usize,
     parallel: usize,
 ) -> Vec<String> {
+    // Results come back through a channel so that each finished task is freed at once (a
+    // JoinHandle kept until the end would keep every task's future allocated).
     let semaphore = Arc::new(tokio::sync::Semaphore::new(parallel));
-    let mut handles = Vec::with_capacity(count);
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
     for n in 0..count {
         let permit = Arc::clone(&semaphore).acquire_owned().await.unwrap();
         let runtime = runtime.clone();
+        let sender = sender.clone();
         let request = StartExecution {
             state_machine_arn: machine.to_owned(),
             name: Some(format!("{prefix}-{n}")),
             input: Some(format!(r#"{{"n":{n}}}"#)),
         };
-        handles.push(tokio::spawn(async move {
+        tokio::spawn(async move {
             let record = runtime.start_execution(request).await.unwrap();
             drop(permit);
-            record.arn
-        }));
+            let _ = sender.send((n, record.arn));
+        });
     }
-    let mut arns = Vec::with_capacity(count);
-    for handle in handles {
-        arns.push(handle.await.unwrap());
+    drop(sender);
+    let mut arns = vec![String::new(); count];
+    while let Some((n, arn)) = receiver.recv().await {
+        arns[n] = arn;
     }
     arns
 }
@@ -115,13 +119,23 @@ async fn main() {
         ..Options::default()
     };
     let store = Arc::new(SqliteStore::open_with(&dir.path().join("bench.db"), options).unwrap());
+    let cache_capacity = std::env::var("CACHE")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(Config::default().cache_capacity);
     let config = Config {
         dispatcher: Arc::new(Echo),
+        cache_capacity,
         ..Config::default()
     };
     let runtime = Runtime::open(Arc::clone(&store) as Arc<dyn baton_store::Store>, config)
         .await
         .unwrap();
+
+    if std::env::args().nth(2).as_deref() == Some("parked-only") {
+        parked_phase(&runtime, count).await;
+        return;
+    }
 
     // 1. StartExecution of a one-state machine (one commit each).
     let pass = machine(
@@ -250,16 +264,19 @@ async fn main() {
         percentile(&latencies, 0.99)
     );
 
-    // 4. Parked executions: memory with `count * 4` executions waiting on a long timer.
+    parked_phase(&runtime, count * 4).await;
+}
+
+/// Memory with `many` executions waiting on a long timer.
+async fn parked_phase(runtime: &Runtime, many: usize) {
     let parked = machine(
-        &runtime,
+        runtime,
         "parked",
         r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":86400,"End":true}}}"#,
     )
     .await;
     let before = rss_mb();
-    let many = count * 4;
-    start_many(&runtime, &parked, "z", many, 512).await;
+    start_many(runtime, &parked, "z", many, 512).await;
     println!(
         "parked: {many} executions, RSS {:.0} MB (was {before:.0} MB), cached {}, timers loaded {}",
         rss_mb(),
