@@ -1,0 +1,435 @@
+//! The workloads. Each creates its own state machine (and activity), does its work through
+//! the public API, checks that the work happened (every execution SUCCEEDED, or RUNNING for
+//! `parked`), and returns one line of figures.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use crate::Args;
+use crate::client::Sfn;
+use crate::stats::{Samples, memory_mib, now_epoch, rfc3339_ms};
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/baton-bench";
+
+pub struct Bench<'a> {
+    pub sfn: Sfn,
+    pub args: &'a Args,
+    pub tag: String,
+}
+
+/// Runs `job(i)` for every `i < n` with at most `concurrency` in flight; results in order.
+async fn fan<T, F, Fut>(n: usize, concurrency: usize, job: F) -> anyhow::Result<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<T>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut set = JoinSet::new();
+    for _ in 0..concurrency.clamp(1, n.max(1)) {
+        let job = job.clone();
+        let next = next.clone();
+        set.spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= n {
+                    return Ok::<_, anyhow::Error>(out);
+                }
+                out.push((i, job(i).await?));
+            }
+        });
+    }
+    let mut all = Vec::with_capacity(n);
+    while let Some(done) = set.join_next().await {
+        all.extend(done??);
+    }
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, value)| value).collect())
+}
+
+fn pass_chain(length: usize) -> Value {
+    let mut states = serde_json::Map::new();
+    for i in 0..length {
+        let mut state = json!({"Type": "Pass"});
+        if i + 1 == length {
+            state["End"] = json!(true);
+        } else {
+            state["Next"] = json!(format!("P{}", i + 1));
+        }
+        states.insert(format!("P{i}"), state);
+    }
+    json!({"StartAt": "P0", "States": states})
+}
+
+fn activity_then_pass(activity: &str) -> Value {
+    json!({"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": activity, "TimeoutSeconds": 600, "Next": "After"},
+        "After": {"Type": "Pass", "End": true}
+    }})
+}
+
+impl Bench<'_> {
+    async fn machine(&self, name: &str, definition: &Value) -> anyhow::Result<String> {
+        let body = json!({
+            "name": format!("{}-{name}", self.tag),
+            "definition": definition.to_string(),
+            "roleArn": ROLE,
+        });
+        self.sfn
+            .call_for("CreateStateMachine", &body, "stateMachineArn")
+            .await
+    }
+
+    async fn activity_arn(&self, name: &str) -> anyhow::Result<String> {
+        let body = json!({"name": format!("{}-{name}", self.tag)});
+        self.sfn
+            .call_for("CreateActivity", &body, "activityArn")
+            .await
+    }
+
+    /// Counts the executions of `machine` with `status`, page by page.
+    async fn count(&self, machine: &str, status: &str) -> anyhow::Result<usize> {
+        let mut count = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let mut body =
+                json!({"stateMachineArn": machine, "statusFilter": status, "maxResults": 1000});
+            if let Some(token) = &token {
+                body["nextToken"] = json!(token);
+            }
+            let page = self.sfn.call("ListExecutions", &body).await?;
+            count += page["executions"].as_array().map_or(0, Vec::len);
+            match page["nextToken"].as_str() {
+                Some(next) => token = Some(next.to_owned()),
+                None => return Ok(count),
+            }
+        }
+    }
+
+    /// Waits until no execution of `machine` is RUNNING.
+    async fn drain(&self, machine: &str) -> anyhow::Result<Instant> {
+        loop {
+            let body =
+                json!({"stateMachineArn": machine, "statusFilter": "RUNNING", "maxResults": 1});
+            let page = self.sfn.call("ListExecutions", &body).await?;
+            if page["executions"].as_array().is_none_or(Vec::is_empty) {
+                return Ok(Instant::now());
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    async fn all_succeeded(&self, machine: &str, n: usize) -> anyhow::Result<()> {
+        let succeeded = self.count(machine, "SUCCEEDED").await?;
+        ensure!(succeeded == n, "{succeeded} of {n} executions SUCCEEDED");
+        Ok(())
+    }
+
+    /// Starts `n` executions of `machine` with `input(i)`; returns their ARNs and latencies.
+    async fn start_many(
+        &self,
+        machine: &str,
+        n: usize,
+        input: impl Fn(usize) -> Value + Clone + Send + Sync + 'static,
+    ) -> anyhow::Result<(Vec<String>, Samples)> {
+        let sfn = self.sfn.clone();
+        let machine = machine.to_owned();
+        let started = fan(n, self.args.concurrency, move |i| {
+            let sfn = sfn.clone();
+            let body = json!({"stateMachineArn": machine, "input": input(i).to_string()});
+            async move {
+                let began = Instant::now();
+                let arn = sfn
+                    .call_for("StartExecution", &body, "executionArn")
+                    .await?;
+                Ok((arn, began.elapsed()))
+            }
+        })
+        .await?;
+        let mut samples = Samples::default();
+        let mut arns = Vec::with_capacity(n);
+        for (arn, latency) in started {
+            samples.push(latency);
+            arns.push(arn);
+        }
+        Ok((arns, samples))
+    }
+
+    /// StartExecution per second, `--concurrency` requests in flight.
+    pub async fn start(&self) -> anyhow::Result<String> {
+        let n = self.args.scaled(20_000);
+        let machine = self.machine("start", &pass_chain(1)).await?;
+        let began = Instant::now();
+        let (_, latency) = self.start_many(&machine, n, |_| json!({})).await?;
+        let wall = began.elapsed().as_secs_f64();
+        self.drain(&machine).await?;
+        self.all_succeeded(&machine, n).await?;
+        Ok(format!(
+            "{:.0} StartExecution/s ({n} in {wall:.2}s, concurrency {}); latency {}",
+            n as f64 / wall,
+            self.args.concurrency,
+            latency.summary()
+        ))
+    }
+
+    /// State transitions per second: executions of a 50-Pass chain, started concurrently,
+    /// until the last one has finished.
+    pub async fn transitions(&self) -> anyhow::Result<String> {
+        const LENGTH: usize = 50;
+        let n = self.args.scaled(2_000);
+        let machine = self.machine("chain", &pass_chain(LENGTH)).await?;
+        let began = Instant::now();
+        self.start_many(&machine, n, |i| json!({"i": i})).await?;
+        let done = self.drain(&machine).await?;
+        let wall = (done - began).as_secs_f64();
+        self.all_succeeded(&machine, n).await?;
+        let transitions = n * LENGTH;
+        Ok(format!(
+            "{:.0} transitions/s ({n} executions x {LENGTH} Pass states in {wall:.2}s; {:.0} executions/s)",
+            transitions as f64 / wall,
+            n as f64 / wall
+        ))
+    }
+
+    /// Callback round trip: one worker at a time takes an activity task, sends SendTaskSuccess
+    /// and polls DescribeExecution until the next state has run (the execution SUCCEEDED).
+    pub async fn callback(&self) -> anyhow::Result<String> {
+        let n = self.args.scaled(1_000);
+        let activity = self.activity_arn("callback").await?;
+        let machine = self
+            .machine("callback", &activity_then_pass(&activity))
+            .await?;
+        let (arns, _) = self.start_many(&machine, n, |i| json!({"i": i})).await?;
+        let mut round_trip = Samples::default();
+        let mut ack = Samples::default();
+        let poll = json!({"activityArn": activity, "workerName": "bench"});
+        for _ in 0..n {
+            let task = self.sfn.call("GetActivityTask", &poll).await?;
+            let token = task["taskToken"]
+                .as_str()
+                .context("no task for the callback worker")?;
+            let input: Value = serde_json::from_str(task["input"].as_str().unwrap_or("{}"))?;
+            let i = input["i"].as_u64().context("task input without i")? as usize;
+            let execution = arns
+                .get(i)
+                .context("task for an execution not started by this run")?;
+            let began = Instant::now();
+            let body = json!({"taskToken": token, "output": input.to_string()});
+            self.sfn.call("SendTaskSuccess", &body).await?;
+            ack.push(began.elapsed());
+            let describe = json!({"executionArn": execution});
+            loop {
+                let described = self.sfn.call("DescribeExecution", &describe).await?;
+                match described["status"].as_str() {
+                    Some("RUNNING") => tokio::task::yield_now().await,
+                    Some("SUCCEEDED") => break,
+                    other => bail!("execution ended {other:?}: {described}"),
+                }
+            }
+            round_trip.push(began.elapsed());
+        }
+        self.all_succeeded(&machine, n).await?;
+        Ok(format!(
+            "SendTaskSuccess to next state done: {} ; SendTaskSuccess answered: {} ({n} callbacks, one at a time)",
+            round_trip.summary(),
+            ack.summary()
+        ))
+    }
+
+    /// Activity round trip: executions are started while 4 workers poll; figures are
+    /// StartExecution sent -> task received by a worker (dispatch), and -> the worker's
+    /// SendTaskSuccess answered (round trip).
+    pub async fn activity(&self) -> anyhow::Result<String> {
+        const WORKERS: usize = 4;
+        let n = self.args.scaled(1_000);
+        let activity = self.activity_arn("activity").await?;
+        let machine = self
+            .machine("activity", &activity_then_pass(&activity))
+            .await?;
+        let submitted: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; n]));
+        let handled = Arc::new(AtomicUsize::new(0));
+        let results: Arc<Mutex<(Samples, Samples)>> = Arc::default();
+        let mut workers = JoinSet::new();
+        for w in 0..WORKERS {
+            let (sfn, activity) = (self.sfn.clone(), activity.clone());
+            let (submitted, handled, results) =
+                (submitted.clone(), handled.clone(), results.clone());
+            workers.spawn(async move {
+                let poll = json!({"activityArn": activity, "workerName": format!("bench-{w}")});
+                while handled.load(Ordering::Relaxed) < n {
+                    let task = sfn.call("GetActivityTask", &poll).await?;
+                    let Some(token) = task["taskToken"].as_str() else {
+                        continue;
+                    };
+                    let received = Instant::now();
+                    let input: Value =
+                        serde_json::from_str(task["input"].as_str().unwrap_or("{}"))?;
+                    let i = input["i"].as_u64().context("task input without i")? as usize;
+                    let body = json!({"taskToken": token, "output": input.to_string()});
+                    sfn.call("SendTaskSuccess", &body).await?;
+                    let answered = Instant::now();
+                    let sent = submitted
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("poisoned"))?
+                        .get(i)
+                        .copied()
+                        .flatten()
+                        .context("task for an execution not started by this run")?;
+                    let mut results = results.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+                    results.0.push(received - sent);
+                    results.1.push(answered - sent);
+                    handled.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok::<_, anyhow::Error>(())
+            });
+        }
+        let began = Instant::now();
+        let sfn = self.sfn.clone();
+        let starter_machine = machine.clone();
+        let starter_submitted = submitted.clone();
+        fan(n, self.args.concurrency.min(16), move |i| {
+            let sfn = sfn.clone();
+            let submitted = starter_submitted.clone();
+            let body =
+                json!({"stateMachineArn": starter_machine, "input": json!({"i": i}).to_string()});
+            async move {
+                submitted.lock().map_err(|_| anyhow::anyhow!("poisoned"))?[i] =
+                    Some(Instant::now());
+                sfn.call_for("StartExecution", &body, "executionArn").await
+            }
+        })
+        .await?;
+        let deadline = Instant::now() + Duration::from_secs(self.args.timeout);
+        while handled.load(Ordering::Relaxed) < n {
+            if let Some(Ok(Err(err))) = workers.try_join_next() {
+                return Err(err.context("activity worker"));
+            }
+            ensure!(
+                Instant::now() < deadline,
+                "workers handled {} of {n}",
+                handled.load(Ordering::Relaxed)
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let wall = began.elapsed().as_secs_f64();
+        workers.abort_all();
+        self.drain(&machine).await?;
+        self.all_succeeded(&machine, n).await?;
+        let results = results.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        Ok(format!(
+            "round trip (StartExecution sent -> SendTaskSuccess answered) {} ; dispatch (-> task received) {} ({n} executions, {WORKERS} workers, {:.0}/s)",
+            results.1.summary(),
+            results.0.summary(),
+            n as f64 / wall
+        ))
+    }
+
+    /// Wait timer lateness: executions whose Wait states are all due at the same instant;
+    /// lateness is the WaitStateExited timestamp minus the due time.
+    pub async fn timer(&self) -> anyhow::Result<String> {
+        let n = self.args.scaled(1_000);
+        let definition = json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "TimestampPath": "$.due", "Next": "After"},
+            "After": {"Type": "Pass", "End": true}
+        }});
+        let machine = self.machine("timer", &definition).await?;
+        // Due after every start is done (2 s plus a millisecond per execution).
+        let due_ms = ((now_epoch() * 1000.0) as i64 / 1000 + 2) * 1000 + n as i64;
+        let due = rfc3339_ms(due_ms);
+        let (arns, _) = {
+            let due = due.clone();
+            self.start_many(&machine, n, move |_| json!({"due": due}))
+                .await?
+        };
+        let late_starts = (now_epoch() * 1000.0) as i64 > due_ms;
+        self.drain(&machine).await?;
+        self.all_succeeded(&machine, n).await?;
+        let sfn = self.sfn.clone();
+        let arns = Arc::new(arns);
+        let exits = fan(n, self.args.concurrency, move |i| {
+            let sfn = sfn.clone();
+            let arns = arns.clone();
+            async move {
+                let history = sfn
+                    .call(
+                        "GetExecutionHistory",
+                        &json!({"executionArn": arns[i], "maxResults": 1000}),
+                    )
+                    .await?;
+                let exited = history["events"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|e| e["type"] == "WaitStateExited")
+                    .and_then(|e| e["timestamp"].as_f64())
+                    .context("no WaitStateExited timestamp")?;
+                Ok(exited)
+            }
+        })
+        .await?;
+        let mut lateness = Samples::default();
+        let mut early = 0;
+        for exited in exits {
+            let late = exited * 1000.0 - due_ms as f64;
+            if late < 0.0 {
+                early += 1;
+            }
+            lateness.push_ms(late);
+        }
+        Ok(format!(
+            "lateness {} ({} Waits due at once at {due}; {early} early{})",
+            lateness.summary(),
+            lateness.len(),
+            if late_starts {
+                "; WARNING: some started after the due time"
+            } else {
+                ""
+            }
+        ))
+    }
+
+    /// Resident memory with `--parked` executions parked on an activity task (or a day-long
+    /// Wait with `--parked-on wait`).
+    pub async fn parked(&self) -> anyhow::Result<String> {
+        let pid = self
+            .args
+            .pid
+            .context("parked needs --pid PID of the server")?;
+        let n = self.args.scaled(self.args.parked);
+        let definition = match self.args.parked_on.as_str() {
+            "activity" => {
+                let activity = self.activity_arn("parked").await?;
+                json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": activity, "End": true}}})
+            }
+            "wait" => {
+                json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86_400, "End": true}}})
+            }
+            other => bail!("--parked-on must be activity or wait, not {other:?}"),
+        };
+        let machine = self.machine("parked", &definition).await?;
+        let (before, _) = memory_mib(pid)?;
+        let began = Instant::now();
+        let (_, latency) = self.start_many(&machine, n, |i| json!({"i": i})).await?;
+        let wall = began.elapsed().as_secs_f64();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (after, peak) = memory_mib(pid)?;
+        let running = self.count(&machine, "RUNNING").await?;
+        ensure!(
+            running == n,
+            "{running} of {n} parked executions are RUNNING"
+        );
+        Ok(format!(
+            "RSS {after:.1} MiB with {n} executions parked on {} (before {before:.1} MiB, peak {peak:.1} MiB; started at {:.0}/s, latency {})",
+            self.args.parked_on,
+            n as f64 / wall,
+            latency.summary()
+        ))
+    }
+}
