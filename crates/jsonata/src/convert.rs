@@ -5,6 +5,7 @@
 //! JavaScript's `JSON.stringify` writes it (shortest round trip, `1e-7`, `1e+21`).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use jsonata_core::value::{JArray, JValue};
@@ -50,7 +51,27 @@ pub(crate) fn to_jvalue(value: &Value) -> JValue {
 /// than rebuilding it. Addresses are unique while the converted values are alive, which the
 /// owner of this map (a `Prepared`) ensures.
 #[derive(Default)]
-pub(crate) struct Origins<'a>(HashMap<usize, &'a Value>);
+pub(crate) struct Origins<'a>(HashMap<usize, &'a Value, BuildHasherDefault<AddressHasher>>);
+
+/// A hasher for heap addresses: already unique, so one multiply spreads them enough.
+#[derive(Default)]
+pub(crate) struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, address: usize) {
+        self.0 = (address as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(26);
+    }
+}
 
 impl<'a> Origins<'a> {
     fn get(&self, address: usize) -> Option<&'a Value> {
