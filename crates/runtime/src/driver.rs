@@ -356,6 +356,27 @@ impl Inner {
         event: Event,
         check: Check,
     ) -> Result<Delivered, Error> {
+        // A fencing conflict means another writer advanced the execution (possible once
+        // several nodes share a database): the cached state was dropped, so load and retry.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self
+                .deliver_once(execution_arn, event.clone(), check.clone())
+                .await
+            {
+                Err(Error::Store(baton_store::Error::Conflict { .. })) if attempts < 3 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn deliver_once(
+        &self,
+        execution_arn: &str,
+        event: Event,
+        check: Check,
+    ) -> Result<Delivered, Error> {
         let arn: Arc<str> = Arc::from(execution_arn);
         let cell = self.slot(&arn);
         let mut slot = cell.slot.lock().await;

@@ -174,6 +174,20 @@ struct FailNth {
     inner: MemoryStore,
     commits: AtomicUsize,
     fail_at: Vec<usize>,
+    /// Fail with a fencing conflict (as when another node advanced the execution) instead of
+    /// a backend error.
+    conflict: bool,
+}
+
+impl FailNth {
+    fn new(fail_at: Vec<usize>, conflict: bool) -> Arc<FailNth> {
+        Arc::new(FailNth {
+            inner: MemoryStore::new(),
+            commits: AtomicUsize::new(0),
+            fail_at,
+            conflict,
+        })
+    }
 }
 
 macro_rules! forward {
@@ -186,9 +200,16 @@ impl Store for FailNth {
     fn commit(&self, commit: Commit) -> BoxFuture<'_, Result<()>> {
         let n = self.commits.fetch_add(1, Ordering::SeqCst) + 1;
         if self.fail_at.contains(&n) {
-            return Box::pin(std::future::ready(Err(Error::Backend(format!(
-                "injected failure of commit {n}"
-            )))));
+            let error = if self.conflict {
+                Error::Conflict {
+                    execution_arn: commit.execution_arn,
+                    expected: commit.inbox.seq,
+                    actual: commit.inbox.seq + 1,
+                }
+            } else {
+                Error::Backend(format!("injected failure of commit {n}"))
+            };
+            return Box::pin(std::future::ready(Err(error)));
         }
         self.inner.commit(commit)
     }
@@ -230,11 +251,7 @@ impl Store for FailNth {
 #[tokio::test]
 async fn a_failed_commit_is_retried_without_duplicating_history() {
     // Commit 1 starts the execution; commit 2 (the timer firing) fails once.
-    let store = Arc::new(FailNth {
-        inner: MemoryStore::new(),
-        commits: AtomicUsize::new(0),
-        fail_at: vec![2],
-    });
+    let store = FailNth::new(vec![2], false);
     let h = Harness::with_store(store.clone(), ManualClock::new(START_MS), |c| c).await;
     let machine = h
         .machine(
@@ -264,11 +281,7 @@ async fn a_failed_commit_is_retried_without_duplicating_history() {
 
 #[tokio::test]
 async fn a_failed_start_leaves_nothing() {
-    let store = Arc::new(FailNth {
-        inner: MemoryStore::new(),
-        commits: AtomicUsize::new(0),
-        fail_at: vec![1],
-    });
+    let store = FailNth::new(vec![1], false);
     let h = Harness::with_store(store.clone(), ManualClock::new(START_MS), |c| c).await;
     let machine = h
         .machine(
@@ -366,4 +379,28 @@ async fn unacknowledged_dispatches_are_sent_again_after_restart() {
     let done = h.finished(&arn).await;
     assert_eq!(done.status, ExecutionStatus::Succeeded);
     assert_well_formed(&h.history(&arn).await);
+}
+
+#[tokio::test]
+async fn a_fencing_conflict_reloads_and_retries_at_once() {
+    let store = FailNth::new(vec![2], true);
+    let h = Harness::with_store(store.clone(), ManualClock::new(START_MS), |c| c).await;
+    let machine = h
+        .machine(
+            "fenced",
+            r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#,
+        )
+        .await;
+    let run = h.start(&machine, "run", "{}").await;
+    h.advance(1_000).await;
+    let done = h.finished(&run.arn).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded);
+    assert_eq!(
+        done.stop_ms,
+        Some(START_MS + 1_000),
+        "retried at once, not a second later"
+    );
+    assert_eq!(store.commits.load(Ordering::SeqCst), 3);
+    assert!(h.runtime.stats().replays >= 1);
+    assert_well_formed(&h.history(&run.arn).await);
 }
