@@ -256,7 +256,9 @@ impl Signature {
     /// skipping over colons that are inside nested angle brackets
     fn find_separator_colon(s: &str) -> Option<usize> {
         let mut depth = 0;
-        for (i, c) in s.chars().enumerate() {
+        // BATON: byte offsets (the caller slices with them), not char counts: a
+        // signature holding a multi-byte character made the slice panic (fuzz).
+        for (i, c) in s.char_indices() {
             match c {
                 '<' => depth += 1,
                 '>' => depth -= 1,
