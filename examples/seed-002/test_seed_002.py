@@ -9,7 +9,7 @@ list-executions, the seed's other test inputs, a direct lambda invoke, and the c
 command as the seed writes it. The handlers' random outcomes (inventory, payment) are made
 certain through the functions' environment (update-function-configuration), never by editing
 the workflow. `--lambda-only` runs only the Lambda and IAM commands (for a server that does not
-serve Step Functions, such as `cargo run -p baton-lambda --example serve`).
+serve Step Functions). `cargo run -p baton-lambda --example serve -- 4566` serves both.
 Ends with `N passed, M failed`; exit code 1 when something failed.
 """
 
@@ -133,7 +133,7 @@ def main():
             cli.check(desc.get("status") == "FAILED" and desc.get("error") == "ValidationError",
                       "%s fails with ValidationError (got %s %s)" % (name, desc.get("status"), desc.get("error")))
         set_env(cli, "check-inventory", {"INVENTORY_AVAILABLE_RATE": "0"})
-        desc = run_execution(cli, "out-of-stock", order)
+        desc = run_execution(cli, "out-of-stock", {"orderId": "ORDER-005", "customerId": "CUST-126", "amount": 20})
         cli.check(desc.get("status") == "FAILED" and desc.get("error") == "OrderProcessingError",
                   "out-of-stock fails with OrderProcessingError")
         set_env(cli, "check-inventory", {"INVENTORY_AVAILABLE_RATE": "1"})
