@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use baton_runtime::Error;
+use baton_runtime::{Clock, Error};
 use baton_store::ExecutionStatus;
 use serde_json::{Value, json};
 
@@ -208,23 +208,31 @@ async fn long_poll_wakes_when_a_task_arrives() {
 async fn long_poll_gives_up_at_its_deadline() {
     let h = Harness::memory().await;
     let activity = h.activity("idle").await;
-    let runtime = h.runtime.clone();
-    let poll_arn = activity.clone();
-    let poller = tokio::spawn(async move {
-        runtime
-            .get_activity_task(&poll_arn, None, Duration::from_secs(60))
+    // `join!` polls the long poll first, so its deadline is taken before the clock moves.
+    let poll = async {
+        let result = h
+            .runtime
+            .get_activity_task(&activity, None, Duration::from_secs(60))
             .await
-    });
-    settle().await;
-    h.advance(59_000).await;
-    assert!(!poller.is_finished());
-    h.advance(1_000).await;
-    let result = tokio::time::timeout(Duration::from_secs(5), poller)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+            .unwrap();
+        (result, h.clock.now_ms())
+    };
+    let driver = async {
+        settle().await;
+        h.advance(59_000).await;
+        h.advance(1_000).await;
+    };
+    let ((result, returned_at), ()) = tokio::time::timeout(Duration::from_secs(10), async {
+        tokio::join!(poll, driver)
+    })
+    .await
+    .expect("the long poll ends at its deadline");
     assert_eq!(result, None);
+    assert_eq!(
+        returned_at,
+        crate::harness::START_MS + 60_000,
+        "not before its deadline"
+    );
 }
 
 #[tokio::test]

@@ -186,3 +186,20 @@ impl Recorder {
 
 /// A predicate over an expected error, for tables of bad requests.
 pub type Expect = fn(&baton_runtime::Error) -> bool;
+
+/// Waits (in real time, at most 10 s) until `check` holds; spawned work such as timer firings
+/// and dispatcher acknowledgements finishes at its own pace on a busy machine.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
