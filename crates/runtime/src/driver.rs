@@ -74,8 +74,9 @@ pub(crate) enum Check {
     None,
     /// The task must still be waiting for a worker (activity claims).
     TaskScheduled(String),
-    /// The task must not be closed (callbacks).
-    TaskOpen(String),
+    /// The task must still be open in the execution (callbacks); the cached execution state
+    /// is authoritative here, so this costs no store read.
+    TaskOpen(u64),
 }
 
 /// What happened to a delivered event.
@@ -386,20 +387,21 @@ impl Inner {
                 None => return Ok(Delivered::NotRunning),
             }
         }
-        let expected = match &check {
-            Check::None => None,
-            Check::TaskScheduled(token) => Some((token, true)),
-            Check::TaskOpen(token) => Some((token, false)),
-        };
-        if let Some((token, must_be_scheduled)) = expected {
-            let task = self.store.get_task(token).await?;
-            let holds = match task {
-                Some(task) if must_be_scheduled => task.state == TaskState::Scheduled,
-                Some(task) => task.state != TaskState::Closed,
-                None => false,
-            };
-            if !holds {
-                return Ok(Delivered::Ignored);
+        match &check {
+            Check::None => {}
+            Check::TaskScheduled(token) => {
+                let task = self.store.get_task(token).await?;
+                if task.is_none_or(|task| task.state != TaskState::Scheduled) {
+                    return Ok(Delivered::Ignored);
+                }
+            }
+            Check::TaskOpen(task) => {
+                let open = slot
+                    .as_ref()
+                    .is_some_and(|live| live.execution.open_tasks().contains(task));
+                if !open {
+                    return Ok(Delivered::Ignored);
+                }
             }
         }
         let Some(live) = slot.as_mut() else {

@@ -956,14 +956,13 @@ impl Runtime {
         Ok(task)
     }
 
-    async fn callback(&self, token: &str, event: Event, execution_arn: &str) -> Result<(), Error> {
+    async fn callback(&self, task_id: u64, event: Event, execution_arn: &str) -> Result<(), Error> {
         match self
             .inner()
-            .deliver(execution_arn, event, Check::TaskOpen(token.to_owned()))
+            .deliver(execution_arn, event, Check::TaskOpen(task_id))
             .await?
         {
             Delivered::Committed(_) => Ok(()),
-            // The heartbeat of an open task may legitimately change nothing.
             Delivered::Ignored | Delivered::NotRunning => {
                 Err(Error::TaskTimedOut("Task Timed Out".to_owned()))
             }
@@ -980,7 +979,7 @@ impl Runtime {
         }
         let output = parse_json(output, "output")?;
         self.callback(
-            token,
+            task.task_id,
             Event::TaskSucceeded {
                 task: task.task_id,
                 output,
@@ -999,7 +998,7 @@ impl Runtime {
     ) -> Result<(), Error> {
         let task = self.open_task(token).await?;
         self.callback(
-            token,
+            task.task_id,
             Event::TaskFailed {
                 task: task.task_id,
                 error,
@@ -1018,7 +1017,7 @@ impl Runtime {
             .deliver(
                 &task.execution_arn,
                 Event::TaskHeartbeat { task: task.task_id },
-                Check::TaskOpen(token.to_owned()),
+                Check::TaskOpen(task.task_id),
             )
             .await?
         {
