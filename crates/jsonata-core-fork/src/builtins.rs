@@ -1319,12 +1319,34 @@ fn dispatch_pure_unbounded(
 
         // ── Date/time functions ─────────────────────────────────────────
         "now" => {
-            if !args.is_empty() {
-                return Err(EvaluatorError::EvaluationError(
-                    "T0410: now() takes no arguments".to_string(),
+            // BATON: `$now([picture [, timezone]])` as in jsonata-js (`<s?s?:s>`): the
+            // current instant formatted as `$fromMillis` would.
+            if args.len() > 2 {
+                return Err(EvaluatorError::TypeError(
+                    "T0410: Argument 3 of function \"now\" does not match function signature"
+                        .to_string(),
                 ));
             }
-            Ok(crate::datetime::now())
+            let mut text = [None, None];
+            for (index, arg) in args.iter().enumerate() {
+                match arg {
+                    JValue::Undefined => {}
+                    JValue::String(s) => text[index] = Some(s.to_string()),
+                    _ => return Err(EvaluatorError::TypeError(format!(
+                        "T0410: Argument {} of function \"now\" does not match function signature",
+                        index + 1
+                    ))),
+                }
+            }
+            if text.iter().all(Option::is_none) {
+                return Ok(crate::datetime::now());
+            }
+            let millis = chrono::Utc::now().timestamp_millis();
+            Ok(crate::datetime::from_millis_with_picture(
+                millis,
+                text[0].as_deref(),
+                text[1].as_deref(),
+            )?)
         }
         "millis" => {
             if !args.is_empty() {

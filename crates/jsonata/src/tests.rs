@@ -325,6 +325,19 @@ fn clock_comes_from_the_caller() {
 }
 
 #[test]
+fn without_a_callers_instant_the_engine_reads_the_clock() {
+    check_table(
+        &[
+            ("$now() > '2000'", "{}", "true"),
+            ("$now('[Y0001]') > '2000'", "{}", "true"),
+            ("$millis() > 946684800000", "{}", "true"),
+            ("$now(1)", "{}", "!T0410"),
+        ],
+        &Options::default(),
+    );
+}
+
+#[test]
 fn undefined_input_has_no_context() {
     let expression = Expression::compile("$").unwrap();
     let result = expression.evaluate_with(
