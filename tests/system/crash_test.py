@@ -148,7 +148,14 @@ def retrying(call, stop, *args, **kwargs):
 
 
 def definition(activity):
-    task = {"Type": "Task", "Resource": activity, "TimeoutSeconds": 120}
+    # A GetActivityTask answer lost because the server died between committing ActivityStarted
+    # and writing the response loses that task, on AWS as here (activities are handed out at
+    # most once); TimeoutSeconds and a Retry recover it. Such retries are only accepted right
+    # at a kill (see `normalized`).
+    task = {
+        "Type": "Task", "Resource": activity, "TimeoutSeconds": 30,
+        "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 2}],
+    }
     return {
         "Comment": "crash test: Wait states and activity tasks",
         "StartAt": "FirstWait",
@@ -172,12 +179,25 @@ class Workers:
         self.endpoint, self.activity, self.stop = endpoint, activity, stop
         self.answered = 0
         self.stale = 0
+        self.errors = []
+        self.trace = {}  # execution index -> what the workers saw, for failure reports
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self.run, args=(n,), daemon=True) for n in range(count)]
         for t in self.threads:
             t.start()
 
+    def note(self, i, what):
+        with self.lock:
+            self.trace.setdefault(i, []).append(f"{time.strftime('%H:%M:%S')}.{int(time.time() * 1000) % 1000:03d} {what}")
+
     def run(self, n):
+        try:
+            self.work(n)
+        except Exception as err:  # a dead worker would leave tasks unanswered: report it
+            with self.lock:
+                self.errors.append(f"worker-{n}: {err!r}")
+
+    def work(self, n):
         sfn = client(self.endpoint)
         while not self.stop.is_set():
             try:
@@ -188,13 +208,17 @@ class Workers:
             if not token:
                 continue
             i = json.loads(task["input"])["i"]
+            self.note(i, f"worker-{n} got token {token[:12]}...")
             try:
                 retrying(sfn.send_task_success, self.stop, taskToken=token, output=json.dumps({"x": i + 1}))
+                self.note(i, f"worker-{n} answered")
                 with self.lock:
                     self.answered += 1
             except botocore.exceptions.ClientError as err:
+                code = err.response["Error"]["Code"]
+                self.note(i, f"worker-{n} answer refused: {code}")
                 # A token answered before a crash whose answer was committed but not acknowledged.
-                if err.response["Error"]["Code"] in ("TaskTimedOut", "TaskDoesNotExist"):
+                if code in ("TaskTimedOut", "TaskDoesNotExist"):
                     with self.lock:
                         self.stale += 1
                 else:
@@ -231,8 +255,30 @@ def list_all(sfn, machine, status=None):
             return items
 
 
-def shape_problems(events, reference):
+LOST_POLL_WINDOW = (-0.05, 1.0)  # seconds from ActivityStarted to the kill that lost its answer
+
+
+def normalized(events, kill_times):
+    """Event types with each lost-poll retry (ActivityStarted, ActivityTimedOut,
+    ActivityScheduled) removed when that ActivityStarted was committed just before a kill;
+    returns (types, how many were removed)."""
     types = [e["type"] for e in events]
+    out, lost, i = [], 0, 0
+    while i < len(types):
+        if types[i:i + 3] == ["ActivityStarted", "ActivityTimedOut", "ActivityScheduled"]:
+            started = events[i]["timestamp"].timestamp()
+            if any(LOST_POLL_WINDOW[0] <= k - started <= LOST_POLL_WINDOW[1] for k in kill_times):
+                lost += 1
+                i += 3
+                continue
+        out.append(types[i])
+        i += 1
+    return out, lost
+
+
+def shape_problems(events, reference, kill_times, lost_polls):
+    types, lost = normalized(events, kill_times)
+    lost_polls.append(lost)
     ids = [e["id"] for e in events]
     problems = []
     if ids != list(range(1, len(ids) + 1)):
@@ -301,6 +347,8 @@ def main():
                 started[name] = arn
 
     kills = []
+    kill_walls = []
+    lost_polls = []
 
     def killer():
         while len(kills) < args.kills and not stop.is_set():
@@ -308,9 +356,10 @@ def main():
             server.kill9()
             down = time.time()
             kills.append(down - began)
+            kill_walls.append(down)
             time.sleep(rng.uniform(0.0, 0.5))
             up = server.start()
-            log(f"kill -9 #{len(kills)} at {down - began:.1f}s; listening again after {up - down:.2f}s; "
+            log(f"kill -9 #{len(kills)} at {time.strftime('%H:%M:%S', time.localtime(down))}.{int(down * 1000) % 1000:03d} ({down - began:.1f}s); listening again after {up - down:.2f}s; "
                 f"{len(started)}/{args.executions} started")
 
     run_began = time.time()
@@ -358,15 +407,20 @@ def main():
         counts[described["status"]] = counts.get(described["status"], 0) + 1
         if described["status"] != "SUCCEEDED":
             failures.append(f"{name}: {described['status']} {described.get('error')} {described.get('cause')}")
+            events = history(sfn, entry["executionArn"])
+            failures.append("    history: " + ", ".join(
+                f"{e['id']} {e['type']} {e['timestamp'].strftime('%H:%M:%S.%f')[:-3]}" for e in events))
+            failures.append("    workers: " + "; ".join(workers.trace.get(inputs[name]["i"], ["never got a task"])))
             continue
         output = json.loads(described["output"])
         if output != expected_output(inputs[name]["i"]):
             failures.append(f"{name}: output {output}, expected {expected_output(inputs[name]['i'])}")
-        for problem in shape_problems(history(sfn, entry["executionArn"]), reference):
+        for problem in shape_problems(history(sfn, entry["executionArn"]), reference, kill_walls, lost_polls):
             failures.append(f"{name}: {problem}")
     extra = set(listed) - set(names) - {f"reference-{k}" for k in range(3)}
     if extra:
         failures.append(f"unexpected executions: {sorted(extra)[:10]}")
+    failures.extend(workers.errors)
     stop.set()
     code = server.terminate()
     if code != 0:
@@ -381,6 +435,8 @@ def main():
     print(f"  started in           {start_secs:.1f}s; all finished after {finish_secs:.1f}s")
     print(f"  activity answers     {workers.answered} accepted, {workers.stale} refused as already closed")
     print(f"  history shape        {len(reference)} events, checked on every execution")
+    print(f"  lost poll answers    {sum(lost_polls)} (ActivityStarted committed at a kill, answer never delivered; "
+          f"recovered by TimeoutSeconds + Retry)")
     print(f"  total                {time.time() - began:.1f}s")
     if failures:
         print(f"FAIL: {len(failures)} problems (data kept in {work}):")
