@@ -92,8 +92,7 @@ const MIGRATIONS: &[&str] = &[
         error TEXT,
         cause TEXT,
         redrive_count INTEGER NOT NULL,
-        redrive_ms INTEGER,
-        seq INTEGER NOT NULL
+        redrive_ms INTEGER
     );
     CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_ms, arn);
     CREATE INDEX executions_by_time ON executions (start_ms, arn);
