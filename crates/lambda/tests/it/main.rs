@@ -9,4 +9,5 @@ mod harness;
 mod invoke;
 mod invoke_cases;
 mod matching;
+mod seeds;
 mod urls;
