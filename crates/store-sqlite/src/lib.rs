@@ -156,6 +156,10 @@ impl SqliteStore {
         // leaves of many executions per batch, and the default 2 MB makes it re-read them.
         conn.pragma_update(None, "cache_size", -16_384)
             .map_err(backend)?;
+        // Each write runs in a savepoint, whose journal of original pages would otherwise go
+        // to a temporary file once it outgrows 64 KB.
+        conn.pragma_update(None, "temp_store", "MEMORY")
+            .map_err(backend)?;
         // Checkpoints copy the WAL back into the database file; done inline they stall the
         // commit that triggers them, so a separate thread does them instead.
         conn.pragma_update(None, "wal_autocheckpoint", 0)
