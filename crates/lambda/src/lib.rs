@@ -234,7 +234,10 @@ impl Lambda {
         payload: Vec<u8>,
         options: InvokeOptions,
     ) -> Result<InvokeResult, Error> {
-        let function = self.inner.registry.get(&model::function_name(name)?)?;
+        let function = self
+            .inner
+            .registry
+            .get_current(&model::function_name(name)?)?;
         pool::invoke(self, &function, payload, options).await
     }
 

@@ -61,7 +61,8 @@ pub enum CodeSource {
         folder: String,
     },
     /// A local directory used in place (Baton extension: `Code.BatonDirectory`, or
-    /// LocalStack's convention `S3Bucket: "hot-reload"` with `S3Key` the path).
+    /// LocalStack's convention `S3Bucket: "hot-reload"` with `S3Key` the path). Workers
+    /// restart on the next invocation after a file in it changes.
     Directory {
         /// Absolute path.
         path: String,

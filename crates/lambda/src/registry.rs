@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::model::{CodeSource, FunctionRecord, RuntimeKind, UrlRecord};
 use crate::pool::Pool;
@@ -23,7 +24,22 @@ pub(crate) struct Function {
     /// The function's log file.
     pub(crate) log_path: PathBuf,
     pub(crate) pool: Pool,
+    /// For code in a local directory: the newest modification time seen in it when the
+    /// workers started, and when it was last looked at.
+    watch: Option<Mutex<Watch>>,
 }
+
+struct Watch {
+    newest: Option<SystemTime>,
+    checked: Instant,
+}
+
+/// How often a local code directory is looked at for changes (on invocation).
+const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+/// Folders not looked into for changes: dependencies and caches.
+const WATCH_SKIP: &[&str] = &["node_modules", ".git", "__pycache__", ".venv", "venv"];
+/// At most this many entries are looked at per check.
+const WATCH_MAX_ENTRIES: usize = 5000;
 
 /// New code for a function.
 #[derive(Debug)]
@@ -82,6 +98,34 @@ impl Registry {
             .get(name)
             .cloned()
             .ok_or_else(|| Error::ResourceNotFound(format!("Function not found: {name}")))
+    }
+
+    /// Function `name`, with fresh workers if its code is a local directory that changed
+    /// since they started (so edits show on the next invocation, as with LocalStack's hot
+    /// reload).
+    pub(crate) fn get_current(&self, name: &str) -> Result<Arc<Function>, Error> {
+        let function = self.get(name)?;
+        let changed = function.watch.as_ref().is_some_and(|watch| {
+            let mut watch = watch.lock().unwrap_or_else(|p| p.into_inner());
+            if watch.checked.elapsed() < WATCH_INTERVAL {
+                return false;
+            }
+            watch.checked = Instant::now();
+            newest_mtime(&function.code_dir) != watch.newest
+        });
+        if !changed {
+            return Ok(function);
+        }
+        let _guard = self.lock_writes();
+        // Another caller may have swapped it meanwhile.
+        let current = self.get(name)?;
+        if !Arc::ptr_eq(&current, &function) {
+            return Ok(current);
+        }
+        let fresh = Arc::new(self.build(function.record.clone())?);
+        self.write_map().insert(name.to_owned(), fresh.clone());
+        function.pool.close();
+        Ok(fresh)
     }
 
     pub(crate) fn list(&self) -> Vec<FunctionRecord> {
@@ -172,6 +216,13 @@ impl Registry {
             code_dir: current.code_dir.clone(),
             log_path: current.log_path.clone(),
             pool: current.pool.clone(),
+            watch: current.watch.as_ref().map(|w| {
+                let w = w.lock().unwrap_or_else(|p| p.into_inner());
+                Mutex::new(Watch {
+                    newest: w.newest,
+                    checked: w.checked,
+                })
+            }),
         };
         self.write_map().insert(name.to_owned(), Arc::new(function));
         Ok(record)
@@ -274,12 +325,19 @@ impl Registry {
             CodeSource::Zip { folder } => self.dir.join(&record.name).join(folder),
             CodeSource::Directory { path } => PathBuf::from(path),
         };
+        let watch = matches!(record.code, CodeSource::Directory { .. }).then(|| {
+            Mutex::new(Watch {
+                newest: newest_mtime(&code_dir),
+                checked: Instant::now(),
+            })
+        });
         Ok(Function {
             log_path: self.logs_dir.join(format!("{}.log", record.name)),
             kind,
             code_dir,
             pool: Pool::new(),
             record,
+            watch,
         })
     }
 
@@ -324,6 +382,36 @@ impl Registry {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The newest modification time of the files and folders under `dir` (skipping dependency
+/// and cache folders, and stopping after [`WATCH_MAX_ENTRIES`] entries).
+fn newest_mtime(dir: &Path) -> Option<SystemTime> {
+    let mut newest = None;
+    let mut stack = vec![dir.to_owned()];
+    let mut seen = 0;
+    while let Some(folder) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > WATCH_MAX_ENTRIES {
+                return newest;
+            }
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if let Ok(modified) = meta.modified() {
+                newest = newest.max(Some(modified));
+            }
+            let name = entry.file_name();
+            if meta.is_dir() && !WATCH_SKIP.iter().any(|skip| name == *skip) {
+                stack.push(entry.path());
+            }
+        }
+    }
+    newest
 }
 
 /// A record for a new function with defaults as AWS applies them; code fields are placeholders
