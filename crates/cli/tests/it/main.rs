@@ -108,8 +108,9 @@ fn serve_restart_and_terminate() {
     assert!(took < Duration::from_secs(5), "shutdown took {took:?}");
     assert!(dir.path().join("baton.db").exists());
 
-    // Restarted on the same data directory, the state machine is still there.
-    let (baton, _) = start(dir.path(), &[]);
+    // Restarted on the same data directory, the state machine is still there (lists are
+    // regional, so the restart keeps the region).
+    let (baton, _) = start(dir.path(), &[("BATON_REGION", "eu-central-1")]);
     let listed = baton.call("ListStateMachines", "{}");
     assert!(listed.starts_with("HTTP/1.1 200"), "{listed}");
     assert!(listed.contains(r#""name":"kept""#), "{listed}");
@@ -127,4 +128,88 @@ fn rejects_bad_flags() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--account must be 12 digits"), "{stderr}");
+}
+
+/// The JSON body of a `HTTP/1.1 200` response.
+fn body(response: &str) -> serde_json::Value {
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let text = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {response}"))
+}
+
+#[test]
+fn parked_executions_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (baton, _) = start(dir.path(), &[]);
+    let activity = body(&baton.call("CreateActivity", r#"{"name":"approve"}"#));
+    let activity_arn = activity["activityArn"].as_str().unwrap().to_string();
+    let definition = serde_json::json!({
+        "StartAt": "Approve",
+        "States": {
+            "Approve": {"Type": "Task", "Resource": activity_arn, "Next": "Pause"},
+            "Pause": {"Type": "Wait", "Seconds": 1, "End": true}
+        }
+    })
+    .to_string();
+    let create = serde_json::json!({
+        "name": "approval",
+        "definition": definition,
+        "roleArn": "arn:aws:iam::000000000000:role/r"
+    });
+    let machine = body(&baton.call("CreateStateMachine", &create.to_string()));
+    let start_request = serde_json::json!({
+        "stateMachineArn": machine["stateMachineArn"],
+        "name": "parked",
+        "input": "{\"order\": 1}"
+    });
+    let execution = body(&baton.call("StartExecution", &start_request.to_string()));
+    let execution_arn = execution["executionArn"].as_str().unwrap().to_string();
+    let poll = serde_json::json!({"activityArn": activity_arn}).to_string();
+    let task = body(&baton.call("GetActivityTask", &poll));
+    let token = task["taskToken"].as_str().expect("a task").to_string();
+    let (status, _) = baton.terminate();
+    assert!(status.success());
+
+    // After the restart the token still works and the Wait after it still fires.
+    let (baton, _) = start(dir.path(), &[]);
+    let success = serde_json::json!({"taskToken": token, "output": "{\"approved\": true}"});
+    body(&baton.call("SendTaskSuccess", &success.to_string()));
+    let describe = serde_json::json!({"executionArn": execution_arn}).to_string();
+    let began = Instant::now();
+    let done = loop {
+        let described = body(&baton.call("DescribeExecution", &describe));
+        if described["status"] != "RUNNING" {
+            break described;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(15),
+            "still running: {described}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    assert_eq!(done["output"], r#"{"approved":true}"#);
+    let history = body(&baton.call("GetExecutionHistory", &describe));
+    let types: Vec<&str> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "ActivityScheduled",
+            "ActivityStarted",
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let (status, _) = baton.terminate();
+    assert!(status.success());
 }
