@@ -238,11 +238,14 @@ fn parse_definition(text: &str) -> Result<StateMachine, Error> {
         .map_err(|d| Error::InvalidDefinition(crate::definition_message(&d)))
 }
 
-fn parse_json(text: &str, what: &str) -> Result<serde_json::Value, Error> {
-    serde_json::from_str(text).map_err(|e| match what {
-        "output" => Error::InvalidOutput(format!("Invalid output: {e}")),
-        _ => Error::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'")),
+fn parse_input(text: &str) -> Result<serde_json::Value, Error> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::InvalidExecutionInput(format!("Invalid State Machine Execution Input: '{e}'"))
     })
+}
+
+fn parse_output(text: &str) -> Result<serde_json::Value, Error> {
+    serde_json::from_str(text).map_err(|e| Error::InvalidOutput(format!("Invalid output: {e}")))
 }
 
 fn machine_missing(arn: &str) -> Error {
@@ -709,7 +712,7 @@ impl Runtime {
                 "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
             )));
         }
-        let input = parse_json(&input_text, "input")?;
+        let input = parse_input(&input_text)?;
         let store = &self.inner().store;
         let machine = store
             .get_state_machine(reference.machine_arn())
@@ -977,7 +980,7 @@ impl Runtime {
                 "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to {MAX_PAYLOAD_BYTES}"
             )));
         }
-        let output = parse_json(output, "output")?;
+        let output = parse_output(output)?;
         self.callback(
             task.task_id,
             Event::TaskSucceeded {
