@@ -291,14 +291,15 @@ impl Inner {
         }))
     }
 
-    /// Starts an execution: commits its first step, then runs its commands.
-    /// [`baton_store::Error::AlreadyExists`] comes back as `Err(Error::Store(..))`.
+    /// Starts an execution: commits its first step, then runs its commands. Returns the
+    /// execution as that first step left it. [`baton_store::Error::AlreadyExists`] comes back
+    /// as `Err(Error::Store(..))`.
     pub(crate) async fn start(
         &self,
-        record: ExecutionRecord,
+        mut record: ExecutionRecord,
         machine: Arc<StateMachine>,
         input: serde_json::Value,
-    ) -> Result<ExecutionStatus, Error> {
+    ) -> Result<ExecutionRecord, Error> {
         let info = self.execution_info(&record)?;
         let now = record.start_ms;
         let entropy = entropy()?;
@@ -329,14 +330,23 @@ impl Inner {
             &transition,
             &execution,
             &[],
-            Some(record),
+            Some(record.clone()),
             now,
         );
         if express {
             commit.history.clear();
         }
+        let outcome = commit.outcome.clone();
         self.store.commit(commit).await?;
         self.commits.fetch_add(1, Ordering::Relaxed);
+        record.seq = 1;
+        if let Some(outcome) = outcome {
+            record.status = outcome.status;
+            record.stop_ms = outcome.stop_ms;
+            record.output = outcome.output;
+            record.error = outcome.error;
+            record.cause = outcome.cause;
+        }
         let status = status_of(execution.status());
         if !status.is_terminal() {
             *slot = Some(Live {
@@ -347,7 +357,7 @@ impl Inner {
         }
         drop(slot);
         self.after_commit(&arn, &transition, status.is_terminal());
-        Ok(status)
+        Ok(record)
     }
 
     /// Feeds one event to an execution and commits the step.

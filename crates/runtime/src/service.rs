@@ -697,6 +697,7 @@ impl Runtime {
 
     /// `StartExecution`. Same name and same input as a running execution returns it; a
     /// different input, or a closed execution of that name, is `ExecutionAlreadyExists`.
+    /// Returns the execution as its first step left it (it may have finished already).
     pub async fn start_execution(&self, request: StartExecution) -> Result<ExecutionRecord, Error> {
         let reference = arn::parse_machine(&request.state_machine_arn)?;
         let name = match request.name {
@@ -793,17 +794,16 @@ impl Runtime {
             seq: 0,
         };
         match self.inner().start(record, parsed, input).await {
-            Ok(_) => {}
+            Ok(started) => Ok(started),
             Err(Error::Store(baton_store::Error::AlreadyExists(_))) => {
                 let existing = store
                     .get_execution(&execution_arn)
                     .await?
                     .ok_or_else(|| execution_missing(&execution_arn))?;
-                return same_execution(existing, &input_text);
+                same_execution(existing, &input_text)
             }
-            Err(other) => return Err(other),
+            Err(other) => Err(other),
         }
-        self.describe_execution(&execution_arn).await
     }
 
     /// `DescribeExecution`.

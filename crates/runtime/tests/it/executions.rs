@@ -192,6 +192,13 @@ async fn history_details_are_aws_shaped() {
         .await;
     h.finished(&run.arn).await;
     let history = h.history(&run.arn).await;
+    // What StartExecution returns is what the store holds.
+    assert_eq!(run, h.runtime.describe_execution(&run.arn).await.unwrap());
+    assert_eq!(
+        run.status,
+        ExecutionStatus::Succeeded,
+        "a Pass machine ends in its first step"
+    );
     let started: Value = serde_json::from_str(&history[0].details).unwrap();
     assert_eq!(
         started,
@@ -216,6 +223,7 @@ async fn stop_aborts_and_clears_timers() {
         )
         .await;
     let run = h.start(&machine, "run", "{}").await;
+    assert_eq!(run, h.runtime.describe_execution(&run.arn).await.unwrap());
     assert_eq!(
         h.store
             .timers_between(i64::MIN, i64::MAX, 10)
