@@ -1,6 +1,9 @@
 //! `baton`: the command-line entry point. Parses flags and calls library functions; every
 //! behaviour lives in the library crates.
 //!
+//! `baton run DEFINITION [--input JSON] [--history]` runs a definition in memory and prints its
+//! output; `baton validate DEFINITION` prints its diagnostics.
+//!
 //! `baton serve` runs the Step Functions API on SQLite:
 //! `--listen ADDR:PORT` (`BATON_LISTEN`, default `127.0.0.1:8083`), `--data-dir DIR`
 //! (`BATON_DATA_DIR`, default `./baton-data`), `--region` (`BATON_REGION`, default
@@ -8,6 +11,7 @@
 //! stops it cleanly: no new connections, pending long polls answered, in-flight requests
 //! finished, the store closed.
 
+mod local;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -24,15 +28,22 @@ struct Cli {
 enum Command {
     /// Serve the Step Functions API (AWS JSON 1.0) backed by SQLite.
     Serve(serve::Args),
+    /// Run a definition locally, in memory, and print its output.
+    Run(local::RunArgs),
+    /// Check a definition and print its diagnostics.
+    Validate(local::ValidateArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(args).map(|()| true),
+        Command::Run(args) => local::run(args),
+        Command::Validate(args) => local::validate(args),
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::FAILURE,
         Err(err) => {
             eprintln!("baton: {err:#}");
             std::process::ExitCode::FAILURE

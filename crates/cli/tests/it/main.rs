@@ -213,3 +213,123 @@ fn parked_executions_survive_a_restart() {
     let (status, _) = baton.terminate();
     assert!(status.success());
 }
+
+/// Runs `baton ARGS` with `stdin` and returns (success, stdout, stderr).
+fn baton(args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_and_validate_locally() {
+    // (arguments after the definition, definition, success, stdout, start of stderr)
+    let rows: [(&[&str], &str, bool, &str, &str); 6] = [
+        (
+            &["--input", r#"{"a":1}"#],
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":2,"ResultPath":"$.b","End":true}}}"#,
+            true,
+            "{\"a\":1,\"b\":2}\n",
+            "",
+        ),
+        (
+            &[],
+            r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"S"},"S":{"Type":"Succeed"}}}"#,
+            true,
+            "{}\n",
+            "",
+        ),
+        (
+            &[],
+            r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Nope","Cause":"because"}}}"#,
+            false,
+            "",
+            "FAILED: error=Nope cause=because",
+        ),
+        (
+            &[],
+            r#"{"StartAt":"Missing","States":{}}"#,
+            false,
+            "",
+            "baton: Invalid State Machine Definition",
+        ),
+        (
+            &["--input", "{oops"],
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+            false,
+            "",
+            "baton: ",
+        ),
+        (
+            &["--history"],
+            r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+            true,
+            "",
+            "",
+        ),
+    ];
+    for (extra, definition, success, stdout, stderr) in rows {
+        let mut args = vec!["run", "-"];
+        args.extend_from_slice(extra);
+        let (ok, out, err) = baton(&args, definition);
+        assert_eq!(ok, success, "{args:?} {definition}: {out} {err}");
+        if extra == ["--history"] {
+            let lines: Vec<serde_json::Value> = out
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let types: Vec<&str> = lines
+                .iter()
+                .map(|l| l["type"].as_str().unwrap_or("output"))
+                .collect();
+            assert_eq!(
+                types,
+                [
+                    "ExecutionStarted",
+                    "PassStateEntered",
+                    "PassStateExited",
+                    "ExecutionSucceeded",
+                    "output"
+                ]
+            );
+            continue;
+        }
+        assert_eq!(out, stdout, "{args:?} {definition}");
+        assert!(err.starts_with(stderr), "{args:?} {definition}: {err}");
+    }
+
+    let (ok, out, _) = baton(
+        &["validate", "-"],
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+    );
+    assert!(ok);
+    assert_eq!(out, "OK\n");
+    let (ok, out, _) = baton(
+        &["validate", "-"],
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Next":"Q"}}}"#,
+    );
+    assert!(!ok);
+    assert!(
+        out.starts_with("ERROR MISSING_TRANSITION_TARGET at /States/P/Next: "),
+        "{out}"
+    );
+    let activity = r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:a","End":true}}}"#;
+    assert!(baton(&["validate", "-"], activity).0);
+    assert!(!baton(&["validate", "--express", "-"], activity).0);
+}
