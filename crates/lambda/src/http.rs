@@ -54,6 +54,23 @@ impl Lambda {
                 axum::routing::put(put_concurrency).delete(delete_concurrency),
             )
             .route(
+                "/2015-03-31/functions/{name}/policy",
+                post(add_permission).get(get_policy),
+            )
+            .route(
+                "/2015-03-31/functions/{name}/policy/{sid}",
+                axum::routing::delete(remove_permission),
+            )
+            .route(
+                "/2017-03-31/tags/{arn}",
+                get(list_tags).post(tag_resource).delete(untag_resource),
+            )
+            .route(
+                "/2019-09-30/functions/{name}/concurrency",
+                get(get_concurrency),
+            )
+            .route("/2021-10-31/functions/{name}/urls", get(list_urls))
+            .route(
                 "/2021-10-31/functions/{name}/url",
                 post(create_url)
                     .get(get_url)
@@ -710,6 +727,175 @@ async fn delete_url(State(lambda): State<Lambda>, Path(name): Path<String>) -> R
         .and_then(|(record, _)| lambda.inner.registry.set_url(&record.name, None));
     match result {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn add_permission(
+    State(lambda): State<Lambda>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = parse_body(&body).and_then(|body| {
+        let record = lookup(&lambda, &name)?;
+        let sid = string_field(&body, "StatementId")?
+            .ok_or_else(|| Error::InvalidParameterValue("StatementId is required".into()))?;
+        let action = string_field(&body, "Action")?
+            .ok_or_else(|| Error::InvalidParameterValue("Action is required".into()))?;
+        let principal = string_field(&body, "Principal")?
+            .ok_or_else(|| Error::InvalidParameterValue("Principal is required".into()))?;
+        if record.policy.iter().any(|s| s["Sid"] == json!(sid)) {
+            return Err(Error::ResourceConflict(format!(
+                "The statement id ({sid}) provided already exists. Please provide a new statement id, or remove the existing statement."
+            )));
+        }
+        let principal = if principal == "*" {
+            json!("*")
+        } else if principal.contains('.') {
+            json!({"Service": principal})
+        } else {
+            json!({"AWS": principal})
+        };
+        let mut statement = json!({
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": action,
+            "Resource": lambda.function_arn(&record.name),
+        });
+        let mut condition = Map::new();
+        if let Some(arn) = string_field(&body, "SourceArn")? {
+            condition.insert("ArnLike".into(), json!({"AWS:SourceArn": arn}));
+        }
+        if let Some(auth) = string_field(&body, "FunctionUrlAuthType")? {
+            condition.insert("StringEquals".into(), json!({"lambda:FunctionUrlAuthType": auth}));
+        }
+        if !condition.is_empty() {
+            statement["Condition"] = Value::Object(condition);
+        }
+        let added = statement.clone();
+        lambda.inner.registry.set_policy(&record.name, |policy| policy.push(statement))?;
+        Ok(json!({ "Statement": added.to_string() }))
+    });
+    match result {
+        Ok(body) => json_response(StatusCode::CREATED, body),
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn get_policy(State(lambda): State<Lambda>, Path(name): Path<String>) -> Response {
+    match lookup(&lambda, &name) {
+        Ok(record) if !record.policy.is_empty() => {
+            let policy =
+                json!({"Version": "2012-10-17", "Id": "default", "Statement": record.policy});
+            json_response(
+                StatusCode::OK,
+                json!({"Policy": policy.to_string(), "RevisionId": record.revision_id}),
+            )
+        }
+        Ok(_) => error_response(&Error::ResourceNotFound(
+            "The resource you requested does not exist.".into(),
+        )),
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn remove_permission(
+    State(lambda): State<Lambda>,
+    Path((name, sid)): Path<(String, String)>,
+) -> Response {
+    let result = lookup(&lambda, &name).and_then(|record| {
+        if !record.policy.iter().any(|s| s["Sid"] == json!(sid)) {
+            return Err(Error::ResourceNotFound(format!(
+                "Statement {sid} is not found in resource policy."
+            )));
+        }
+        lambda.inner.registry.set_policy(&record.name, |policy| {
+            policy.retain(|s| s["Sid"] != json!(sid))
+        })
+    });
+    match result {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn list_tags(State(lambda): State<Lambda>, Path(arn): Path<String>) -> Response {
+    match lookup(&lambda, &arn) {
+        Ok(record) => json_response(StatusCode::OK, json!({ "Tags": record.tags })),
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn tag_resource(
+    State(lambda): State<Lambda>,
+    Path(arn): Path<String>,
+    body: Bytes,
+) -> Response {
+    let result = parse_body(&body).and_then(|body| {
+        let record = lookup(&lambda, &arn)?;
+        let tags: Vec<(String, String)> = body
+            .get("Tags")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+            .collect();
+        lambda
+            .inner
+            .registry
+            .set_tags(&record.name, |current| current.extend(tags))
+    });
+    match result {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn untag_resource(
+    State(lambda): State<Lambda>,
+    Path(arn): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    let result = lookup(&lambda, &arn).and_then(|record| {
+        let keys: Vec<String> = query
+            .into_iter()
+            .filter(|(k, _)| k == "tagKeys")
+            .map(|(_, v)| v)
+            .collect();
+        lambda.inner.registry.set_tags(&record.name, |current| {
+            current.retain(|k, _| !keys.contains(k))
+        })
+    });
+    match result {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn get_concurrency(State(lambda): State<Lambda>, Path(name): Path<String>) -> Response {
+    match lookup(&lambda, &name) {
+        Ok(record) => {
+            let body = match record.reserved_concurrency {
+                Some(n) => json!({"ReservedConcurrentExecutions": n}),
+                None => json!({}),
+            };
+            json_response(StatusCode::OK, body)
+        }
+        Err(err) => error_response(&err),
+    }
+}
+
+async fn list_urls(State(lambda): State<Lambda>, Path(name): Path<String>) -> Response {
+    match lookup(&lambda, &name) {
+        Ok(record) => {
+            let configs: Vec<Value> = record
+                .url
+                .iter()
+                .map(|url| url_body(&lambda, &record, url, true))
+                .collect();
+            json_response(StatusCode::OK, json!({ "FunctionUrlConfigs": configs }))
+        }
         Err(err) => error_response(&err),
     }
 }

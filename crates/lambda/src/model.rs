@@ -48,6 +48,9 @@ pub struct FunctionRecord {
     pub reserved_concurrency: Option<u32>,
     /// The function URL, if configured.
     pub url: Option<UrlRecord>,
+    /// Resource-based policy statements (`AddPermission`), recorded, not enforced.
+    #[serde(default)]
+    pub policy: Vec<Value>,
 }
 
 /// Where a function's code lives.

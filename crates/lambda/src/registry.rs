@@ -205,10 +205,19 @@ impl Registry {
         name: &str,
         url: Option<UrlRecord>,
     ) -> Result<FunctionRecord, Error> {
+        self.change_in_place(name, |record| record.url = url)
+    }
+
+    /// Changes fields that do not affect running code, keeping the workers.
+    fn change_in_place(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut FunctionRecord),
+    ) -> Result<FunctionRecord, Error> {
         let _guard = self.lock_writes();
         let current = self.get(name)?;
         let mut record = current.record.clone();
-        record.url = url;
+        change(&mut record);
         self.persist(&record)?;
         let function = Function {
             record: record.clone(),
@@ -226,6 +235,24 @@ impl Registry {
         };
         self.write_map().insert(name.to_owned(), Arc::new(function));
         Ok(record)
+    }
+
+    /// Changes the resource policy (no new revision, workers kept).
+    pub(crate) fn set_policy(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Vec<serde_json::Value>),
+    ) -> Result<FunctionRecord, Error> {
+        self.change_in_place(name, |record| change(&mut record.policy))
+    }
+
+    /// Changes the tags (no new revision, workers kept).
+    pub(crate) fn set_tags(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<FunctionRecord, Error> {
+        self.change_in_place(name, |record| change(&mut record.tags))
     }
 
     pub(crate) fn delete(&self, name: &str) -> Result<(), Error> {
@@ -443,5 +470,6 @@ pub(crate) fn new_record(
         tags: BTreeMap::new(),
         reserved_concurrency: None,
         url: None,
+        policy: Vec::new(),
     }
 }

@@ -380,3 +380,133 @@ fn percent_encode(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permissions_tags_concurrency_and_url_lists() {
+    let mut h = Harness::start().await;
+    h.create(
+        "p",
+        "python3.12",
+        "app.handler",
+        &[("app.py", ECHO_PY)],
+        json!({"Tags": {"team": "a"}}),
+    )
+    .await;
+    let arn = "arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Ap";
+
+    // AddPermission / GetPolicy / RemovePermission (function URL tutorials call these).
+    let added = h
+        .request(
+            "POST",
+            "/2015-03-31/functions/p/policy",
+            json!({"StatementId": "url", "Action": "lambda:InvokeFunctionUrl", "Principal": "*", "FunctionUrlAuthType": "NONE"}),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text());
+    let statement: Value =
+        serde_json::from_str(added.json()["Statement"].as_str().expect("statement")).expect("json");
+    assert_eq!(
+        statement["Condition"],
+        json!({"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}})
+    );
+    let again = h
+        .request("POST", "/2015-03-31/functions/p/policy", json!({"StatementId": "url", "Action": "lambda:InvokeFunction", "Principal": "s3.amazonaws.com"}))
+        .await;
+    assert_eq!(again.status, 409);
+    let policy = h
+        .request("GET", "/2015-03-31/functions/p/policy", Value::Null)
+        .await
+        .json();
+    let policy: Value =
+        serde_json::from_str(policy["Policy"].as_str().expect("policy")).expect("json");
+    assert_eq!(policy["Statement"][0]["Sid"], json!("url"));
+    assert_eq!(
+        h.request("DELETE", "/2015-03-31/functions/p/policy/url", Value::Null)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        h.request("DELETE", "/2015-03-31/functions/p/policy/url", Value::Null)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        h.request("GET", "/2015-03-31/functions/p/policy", Value::Null)
+            .await
+            .status,
+        404
+    );
+
+    // Tags by ARN.
+    assert_eq!(
+        h.request("GET", &format!("/2017-03-31/tags/{arn}"), Value::Null)
+            .await
+            .json(),
+        json!({"Tags": {"team": "a"}})
+    );
+    assert_eq!(
+        h.request(
+            "POST",
+            &format!("/2017-03-31/tags/{arn}"),
+            json!({"Tags": {"env": "dev"}})
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        h.request(
+            "DELETE",
+            &format!("/2017-03-31/tags/{arn}?tagKeys=team"),
+            Value::Null
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        h.request("GET", &format!("/2017-03-31/tags/{arn}"), Value::Null)
+            .await
+            .json(),
+        json!({"Tags": {"env": "dev"}})
+    );
+
+    // Concurrency and URL listings.
+    assert_eq!(
+        h.request("GET", "/2019-09-30/functions/p/concurrency", Value::Null)
+            .await
+            .json(),
+        json!({})
+    );
+    h.request(
+        "PUT",
+        "/2017-10-31/functions/p/concurrency",
+        json!({"ReservedConcurrentExecutions": 2}),
+    )
+    .await;
+    assert_eq!(
+        h.request("GET", "/2019-09-30/functions/p/concurrency", Value::Null)
+            .await
+            .json(),
+        json!({"ReservedConcurrentExecutions": 2})
+    );
+    assert_eq!(
+        h.request("GET", "/2021-10-31/functions/p/urls", Value::Null)
+            .await
+            .json(),
+        json!({"FunctionUrlConfigs": []})
+    );
+    h.request(
+        "POST",
+        "/2021-10-31/functions/p/url",
+        json!({"AuthType": "NONE"}),
+    )
+    .await;
+    let urls = h
+        .request("GET", "/2021-10-31/functions/p/urls", Value::Null)
+        .await
+        .json();
+    assert_eq!(urls["FunctionUrlConfigs"][0]["AuthType"], json!("NONE"));
+}
