@@ -87,7 +87,7 @@ async fn invocations_run_concurrently_up_to_the_pool_size() {
                     "POST",
                     "/2015-03-31/functions/par/invocations",
                     &[],
-                    br#"{"sleep": 0.5}"#.to_vec(),
+                    br#"{"sleep": 1.0}"#.to_vec(),
                 )
                 .await;
             serde_json::from_slice::<Value>(&reply.body).expect("json")["pid"].clone()
@@ -100,8 +100,9 @@ async fn invocations_run_concurrently_up_to_the_pool_size() {
     let took = started.elapsed();
     pids.sort_by_key(|p| p.as_u64());
     pids.dedup();
-    // Four at once on the default pool of four: about one sleep, not four.
-    assert!(took < Duration::from_millis(1900), "took {took:?}");
+    // Four at once on the default pool of four: about one sleep plus cold starts, not four
+    // sleeps.
+    assert!(took < Duration::from_millis(3000), "took {took:?}");
     assert!(pids.len() >= 2, "{pids:?}");
 
     // Reserved concurrency 1: one worker, so the calls queue.
