@@ -1332,10 +1332,12 @@ fn dispatch_pure_unbounded(
                 match arg {
                     JValue::Undefined => {}
                     JValue::String(s) => text[index] = Some(s.to_string()),
-                    _ => return Err(EvaluatorError::TypeError(format!(
+                    _ => {
+                        return Err(EvaluatorError::TypeError(format!(
                         "T0410: Argument {} of function \"now\" does not match function signature",
                         index + 1
-                    ))),
+                    )))
+                    }
                 }
             }
             if text.iter().all(Option::is_none) {

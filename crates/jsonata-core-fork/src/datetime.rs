@@ -872,8 +872,11 @@ fn analyse_date_time_picture(picture: &str) -> Result<Vec<PictureItem>, DateTime
                 return Err(coded("D3135", "empty component specifier"));
             }
             let component = marker.chars().next().unwrap();
+            // BATON: the modifiers start after the component's bytes, which may be more than
+            // one; a comma that is the component itself starts no width (fuzz).
+            let rest_start = component.len_utf8();
 
-            let comma = marker.rfind(',');
+            let comma = marker.rfind(',').filter(|&index| index >= rest_start);
             let (pres_mod, width) = if let Some(comma_idx) = comma {
                 let width_mod = &marker[comma_idx + 1..];
                 let dash = width_mod.find('-');
@@ -892,11 +895,11 @@ fn analyse_date_time_picture(picture: &str) -> Result<Vec<PictureItem>, DateTime
                     None => (parse_width(width_mod), None),
                 };
                 (
-                    marker[1..comma_idx].to_string(),
+                    marker[rest_start..comma_idx].to_string(),
                     Some(WidthSpec { min, max }),
                 )
             } else {
-                (marker[1..].to_string(), None)
+                (marker[rest_start..].to_string(), None)
             };
 
             let mut m = MarkerSpec {
@@ -1333,11 +1336,14 @@ fn format_date_time(
         None => iso_default_picture_spec(),
     };
 
-    let offset_millis = (60 * offset_hours + offset_minutes) * 60 * 1000;
-    let shifted = millis + offset_millis;
-    let dt = Utc
-        .timestamp_millis_opt(shifted)
-        .single()
+    // BATON: checked, so a huge timestamp or offset is an error, not an overflow (fuzz).
+    let shifted = offset_hours
+        .checked_mul(60)
+        .and_then(|minutes| minutes.checked_add(offset_minutes))
+        .and_then(|minutes| minutes.checked_mul(60 * 1000))
+        .and_then(|offset_millis| millis.checked_add(offset_millis));
+    let dt = shifted
+        .and_then(|shifted| Utc.timestamp_millis_opt(shifted).single())
         .ok_or_else(|| DateTimeError::FormatError(format!("Invalid timestamp: {millis}")))?;
 
     let mut result = String::new();
