@@ -762,9 +762,8 @@ impl Runtime {
             MachineType::Standard => arn::execution(&machine.arn, &name)?,
             MachineType::Express => arn::express_execution(&machine.arn, &name, &uuid()?)?,
         };
-        if let Some(existing) = store.get_execution(&execution_arn).await? {
-            return same_execution(existing, &input_text);
-        }
+        // No lookup first: a name already taken makes the start commit fail with
+        // `AlreadyExists`, and the idempotency rule is applied then (one read less per start).
         let definition_id = definition_id(&definition);
         // A definition in the parsed-machine cache was stored before it was cached.
         if !self.inner().knows_definition(&definition_id) {
