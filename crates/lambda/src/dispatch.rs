@@ -290,7 +290,13 @@ fn envelope(result: &InvokeResult) -> Value {
     if let Some(log) = &result.log_result {
         out.insert("LogResult".into(), Value::String(log.clone()));
     }
-    out.insert("Payload".into(), parse_payload(&result.payload));
+    // An `Event` invocation answers 202 with an empty body, which the SDK renders as "".
+    let payload = if result.payload.is_empty() {
+        Value::String(String::new())
+    } else {
+        parse_payload(&result.payload)
+    };
+    out.insert("Payload".into(), payload);
     out.insert(
         "SdkHttpMetadata".into(),
         json!({

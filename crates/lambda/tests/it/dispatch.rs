@@ -129,6 +129,16 @@ fn cases() -> Vec<Case> {
             events: &["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"],
         },
         Case {
+            name: "invoke_event",
+            definition: task(invoke, json!({"FunctionName": "identity", "InvocationType": "Event", "Payload": {"a": 1}})),
+            input: json!({}),
+            status: "SUCCEEDED",
+            output: Some(json!({"Payload": "", "StatusCode": 202})),
+            error: None,
+            cause: None,
+            events: &["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"],
+        },
+        Case {
             name: "invoke_raise",
             definition: task(invoke, params.clone()),
             input: json!({"FunctionName": "raise", "Payload": null}),
