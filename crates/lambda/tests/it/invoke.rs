@@ -317,3 +317,66 @@ async fn warm_invocations_are_fast() {
         assert!(p50 < 20.0, "{runtime} warm p50 {p50} ms");
     }
 }
+
+/// Many concurrent invocations while workers fail and die: every invocation gets its own
+/// answer (queued ones move to replacement workers; none hangs or is lost).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_invocation_is_lost_while_workers_die() {
+    if !have("python3") {
+        return;
+    }
+    let mut h = Harness::start().await;
+    let code = "import os\ndef handler(event, context):\n    if event['mode'] == 'exit':\n        os._exit(1)\n    \
+                if event['mode'] == 'error':\n        raise ValueError(str(event['i']))\n    return event['i']\n";
+    h.create(
+        "chaos",
+        "python3.12",
+        "app.handler",
+        &[("app.py", code)],
+        json!({"Timeout": 10}),
+    )
+    .await;
+    let addr = h.addr;
+    let mode = |i: u64| match i % 7 {
+        0 => "exit",
+        3 | 5 => "error",
+        _ => "ok",
+    };
+    let mut tasks = Vec::new();
+    for client in 0..6u64 {
+        tasks.push(tokio::spawn(async move {
+            let mut http = crate::harness::Client::new(addr);
+            let mut wrong = Vec::new();
+            for k in 0..10u64 {
+                let i = client * 10 + k;
+                let body = serde_json::to_vec(&json!({"i": i, "mode": mode(i)})).expect("json");
+                let reply = http
+                    .send("POST", "/2015-03-31/functions/chaos/invocations", &[], body)
+                    .await;
+                let got: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
+                let ok = match mode(i) {
+                    "ok" => got == json!(i) && reply.header("x-amz-function-error").is_none(),
+                    "error" => {
+                        got["errorType"] == json!("ValueError")
+                            && got["errorMessage"] == json!(i.to_string())
+                    }
+                    _ => got["errorType"] == json!("Runtime.ExitError"),
+                };
+                if !ok {
+                    wrong.push(format!("#{i} ({}): {got}", mode(i)));
+                }
+            }
+            wrong
+        }));
+    }
+    let all = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut wrong = Vec::new();
+        for task in tasks {
+            wrong.extend(task.await.expect("client"));
+        }
+        wrong
+    })
+    .await
+    .expect("an invocation hung");
+    assert!(all.is_empty(), "{}", all.join("\n"));
+}
