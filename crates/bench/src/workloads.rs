@@ -17,6 +17,9 @@ use crate::stats::{Samples, memory_mib, now_epoch, rfc3339_ms};
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/baton-bench";
 
+/// An activity task's (dispatch, round trip) latencies.
+type Timing = (Duration, Duration);
+
 pub struct Bench<'a> {
     pub sfn: Sfn,
     pub args: &'a Args,
@@ -243,27 +246,32 @@ impl Bench<'_> {
         ))
     }
 
-    /// Activity round trip: executions are started while 4 workers poll; figures are
-    /// StartExecution sent -> task received by a worker (dispatch), and -> the worker's
-    /// SendTaskSuccess answered (round trip).
+    /// Activity round trip with 4 workers long-polling. Paced: one execution at a time, the
+    /// next started once the previous task is answered, so the figures are latencies, not
+    /// queueing: StartExecution sent -> task received by a worker (dispatch) -> the worker's
+    /// SendTaskSuccess answered (round trip). Then a burst of executions started 16 at a time
+    /// measures how many tasks per second the workers get through.
     pub async fn activity(&self) -> anyhow::Result<String> {
         const WORKERS: usize = 4;
-        let n = self.args.scaled(1_000);
+        let paced = self.args.scaled(500);
+        let burst = self.args.scaled(1_000);
+        let n = paced + burst;
         let activity = self.activity_arn("activity").await?;
         let machine = self
             .machine("activity", &activity_then_pass(&activity))
             .await?;
         let submitted: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; n]));
-        let handled = Arc::new(AtomicUsize::new(0));
-        let results: Arc<Mutex<(Samples, Samples)>> = Arc::default();
+        let (handled_tx, mut handled_rx) = tokio::sync::watch::channel(0usize);
+        let handled_tx = Arc::new(handled_tx);
+        let results: Arc<Mutex<Vec<Option<Timing>>>> = Arc::new(Mutex::new(vec![None; n]));
         let mut workers = JoinSet::new();
         for w in 0..WORKERS {
             let (sfn, activity) = (self.sfn.clone(), activity.clone());
             let (submitted, handled, results) =
-                (submitted.clone(), handled.clone(), results.clone());
+                (submitted.clone(), handled_tx.clone(), results.clone());
             workers.spawn(async move {
                 let poll = json!({"activityArn": activity, "workerName": format!("bench-{w}")});
-                while handled.load(Ordering::Relaxed) < n {
+                while *handled.borrow() < n {
                     let task = sfn.call("GetActivityTask", &poll).await?;
                     let Some(token) = task["taskToken"].as_str() else {
                         continue;
@@ -283,22 +291,38 @@ impl Bench<'_> {
                         .flatten()
                         .context("task for an execution not started by this run")?;
                     let mut results = results.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
-                    results.0.push(received - sent);
-                    results.1.push(answered - sent);
-                    handled.fetch_add(1, Ordering::Relaxed);
+                    let slot = results.get_mut(i).context("task index out of range")?;
+                    ensure!(slot.is_none(), "task {i} handed out twice");
+                    *slot = Some((received - sent, answered - sent));
+                    drop(results);
+                    handled.send_modify(|h| *h += 1);
                 }
                 Ok::<_, anyhow::Error>(())
             });
         }
+        let start = |i: usize| {
+            let sfn = self.sfn.clone();
+            let submitted = submitted.clone();
+            let body = json!({"stateMachineArn": machine, "input": json!({"i": i}).to_string()});
+            async move {
+                submitted.lock().map_err(|_| anyhow::anyhow!("poisoned"))?[i] =
+                    Some(Instant::now());
+                sfn.call_for("StartExecution", &body, "executionArn").await
+            }
+        };
+        for i in 0..paced {
+            start(i).await?;
+            handled_rx.wait_for(|h| *h > i).await?;
+        }
         let began = Instant::now();
         let sfn = self.sfn.clone();
-        let starter_machine = machine.clone();
-        let starter_submitted = submitted.clone();
-        fan(n, self.args.concurrency.min(16), move |i| {
+        let (burst_machine, burst_submitted) = (machine.clone(), submitted.clone());
+        fan(burst, self.args.concurrency.min(16), move |k| {
             let sfn = sfn.clone();
-            let submitted = starter_submitted.clone();
+            let submitted = burst_submitted.clone();
+            let i = paced + k;
             let body =
-                json!({"stateMachineArn": starter_machine, "input": json!({"i": i}).to_string()});
+                json!({"stateMachineArn": burst_machine, "input": json!({"i": i}).to_string()});
             async move {
                 submitted.lock().map_err(|_| anyhow::anyhow!("poisoned"))?[i] =
                     Some(Instant::now());
@@ -306,28 +330,32 @@ impl Bench<'_> {
             }
         })
         .await?;
-        let deadline = Instant::now() + Duration::from_secs(self.args.timeout);
-        while handled.load(Ordering::Relaxed) < n {
-            if let Some(Ok(Err(err))) = workers.try_join_next() {
-                return Err(err.context("activity worker"));
-            }
-            ensure!(
-                Instant::now() < deadline,
-                "workers handled {} of {n}",
-                handled.load(Ordering::Relaxed)
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let timeout = Duration::from_secs(self.args.timeout);
+        tokio::time::timeout(timeout, handled_rx.wait_for(|h| *h >= n))
+            .await
+            .context("workers did not answer every task in time")??;
         let wall = began.elapsed().as_secs_f64();
         workers.abort_all();
         self.drain(&machine).await?;
         self.all_succeeded(&machine, n).await?;
         let results = results.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let (mut dispatch, mut round_trip, mut burst_dispatch) =
+            (Samples::default(), Samples::default(), Samples::default());
+        for (i, result) in results.iter().enumerate() {
+            let (received, answered) = result.context("a task was never answered")?;
+            if i < paced {
+                dispatch.push(received);
+                round_trip.push(answered);
+            } else {
+                burst_dispatch.push(received);
+            }
+        }
         Ok(format!(
-            "round trip (StartExecution sent -> SendTaskSuccess answered) {} ; dispatch (-> task received) {} ({n} executions, {WORKERS} workers, {:.0}/s)",
-            results.1.summary(),
-            results.0.summary(),
-            n as f64 / wall
+            "round trip (StartExecution sent -> task received -> SendTaskSuccess answered) {} ; dispatch {} ({paced} one at a time, {WORKERS} workers long-polling) ; burst of {burst}: {:.0} tasks/s, dispatch {}",
+            round_trip.summary(),
+            dispatch.summary(),
+            burst as f64 / wall,
+            burst_dispatch.summary()
         ))
     }
 

@@ -48,25 +48,19 @@ async fn start_describe_history() {
     assert_eq!(output, json!({"in": 1, "s0": 0, "s1": 1, "s2": 2, "s3": 3}));
     assert!(done.stop_date.is_some());
 
-    // Same name and input: the same execution; same name, other input: a conflict.
-    let again = client
-        .start_execution()
-        .state_machine_arn(&machine)
-        .name("first")
-        .input(r#"{"in": 1}"#)
-        .send()
-        .await
-        .expect("idempotent start");
-    assert_eq!(again.execution_arn, started.execution_arn);
-    let conflict = client
-        .start_execution()
-        .state_machine_arn(&machine)
-        .name("first")
-        .input(r#"{"in": 2}"#)
-        .send()
-        .await
-        .expect_err("same name, other input");
-    assert!(conflict.into_service_error().is_execution_already_exists());
+    // The name of a closed execution cannot be reused, whatever the input (AWS keeps names
+    // unique for 90 days; only a RUNNING execution answers a same-input start idempotently).
+    for input in [r#"{"in": 1}"#, r#"{"in": 2}"#] {
+        let conflict = client
+            .start_execution()
+            .state_machine_arn(&machine)
+            .name("first")
+            .input(input)
+            .send()
+            .await
+            .expect_err("name of a closed execution");
+        assert!(conflict.into_service_error().is_execution_already_exists());
+    }
 
     // The history of a Pass chain, as AWS writes it.
     let mut expected = vec!["ExecutionStarted".to_owned()];
@@ -153,11 +147,31 @@ async fn list_filter_stop() {
             .start_execution()
             .state_machine_arn(&waiting)
             .name(format!("w{i}"))
+            .input(r#"{"k": 1}"#)
             .send()
             .await
             .unwrap();
         running.push(started.execution_arn);
     }
+    // A RUNNING execution: same name and input is the same execution; other input, a conflict.
+    let again = client
+        .start_execution()
+        .state_machine_arn(&waiting)
+        .name("w0")
+        .input(r#"{"k": 1}"#)
+        .send()
+        .await
+        .expect("idempotent start");
+    assert_eq!(again.execution_arn, running[0]);
+    let conflict = client
+        .start_execution()
+        .state_machine_arn(&waiting)
+        .name("w0")
+        .input(r#"{"k": 2}"#)
+        .send()
+        .await
+        .expect_err("same name, other input");
+    assert!(conflict.into_service_error().is_execution_already_exists());
     let finished = client
         .start_execution()
         .state_machine_arn(&quick)
