@@ -449,7 +449,7 @@ fn task_of(event: &Event) -> TaskId {
         | Event::TaskSucceeded { task, .. }
         | Event::TaskFailed { task, .. }
         | Event::TaskHeartbeat { task } => *task,
-        Event::TimerFired { .. } | Event::Stop { .. } => TaskId::MAX,
+        Event::TimerFired { .. } | Event::Stop { .. } | Event::Redrive => TaskId::MAX,
     }
 }
 

@@ -5,8 +5,11 @@ use serde_json::{Map, Value};
 use crate::{ExecutionInfo, Millis};
 
 /// What varies per state in the context object.
+#[derive(Clone, Copy)]
 pub(crate) struct StateContext<'a> {
     pub(crate) info: &'a ExecutionInfo,
+    /// `$$.Execution.RedriveCount`.
+    pub(crate) redrive_count: u64,
     pub(crate) execution_input: &'a Value,
     pub(crate) start_time: Millis,
     pub(crate) state_name: &'a str,
@@ -37,7 +40,7 @@ impl StateContext<'_> {
             execution.insert("StartTime".into(), start_time);
             execution.insert("Name".into(), Value::String(self.info.name.clone()));
             execution.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
-            execution.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
+            execution.insert("RedriveCount".into(), Value::from(self.redrive_count));
         }
         let mut machine = Map::new();
         machine.insert(

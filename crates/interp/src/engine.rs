@@ -42,6 +42,12 @@ pub(crate) struct Engine {
     next_task: TaskId,
     next_timer: TimerId,
     runs: Vec<Option<Run>>,
+    /// The root state an unsuccessful execution stopped in, for [`Event::Redrive`].
+    redrive_point: Option<Box<Frame>>,
+    /// How many times the execution has been redriven.
+    redrives: u64,
+    /// Set once the history is one event short of [`crate::MAX_HISTORY_EVENTS`].
+    history_full: bool,
     tasks: BTreeMap<TaskId, RunId>,
     timers: BTreeMap<TimerId, (RunId, TimerPurpose)>,
     // Per-step scratch, reset by every call.
@@ -147,6 +153,9 @@ impl Engine {
             next_task: 1,
             next_timer: 1,
             runs: Vec::new(),
+            redrive_point: None,
+            redrives: 0,
+            history_full: false,
             tasks: BTreeMap::new(),
             timers: BTreeMap::new(),
             now,
@@ -190,7 +199,11 @@ impl Engine {
                 Event::TaskHeartbeat { task } => self.task_heartbeat(task),
                 Event::TimerFired { timer } => self.timer_fired(timer),
                 Event::Stop { error, cause } => self.stop(error, cause),
+                Event::Redrive => {}
             }
+            self.drive();
+        } else if event == Event::Redrive {
+            self.redrive();
             self.drive();
         }
         std::mem::take(&mut self.out)
@@ -206,6 +219,14 @@ impl Engine {
         self.error
             .as_ref()
             .map(|(e, c)| (e.as_deref(), c.as_deref()))
+    }
+    pub(crate) fn can_redrive(&self) -> bool {
+        self.status != Status::Running
+            && self.status != Status::Succeeded
+            && self.redrive_point.is_some()
+    }
+    pub(crate) fn redrive_count(&self) -> u64 {
+        self.redrives
     }
     pub(crate) fn history_len(&self) -> u64 {
         self.next_event_id - 1
@@ -270,6 +291,20 @@ impl Engine {
                 .map(|e| e.id)
                 .unwrap_or(self.next_event_id.saturating_sub(1)),
         };
+        let terminal = matches!(
+            ty,
+            EventType::ExecutionFailed
+                | EventType::ExecutionSucceeded
+                | EventType::ExecutionAborted
+                | EventType::ExecutionTimedOut
+        );
+        if self.history_full && !terminal {
+            return 0;
+        }
+        if self.next_event_id + 1 >= crate::MAX_HISTORY_EVENTS && !terminal {
+            // One slot stays free for the ExecutionFailed that `drive` writes.
+            self.history_full = true;
+        }
         let previous = if ty == EventType::ExecutionStarted {
             0
         } else {
@@ -335,6 +370,7 @@ impl Engine {
         let _ = run;
         StateContext {
             info: &self.info,
+            redrive_count: self.info.redrive_count + self.redrives,
             execution_input: &self.input,
             start_time: self.start_time,
             state_name: &state.name,
@@ -349,7 +385,7 @@ impl Engine {
 
     fn drive(&mut self) {
         while let Some(id) = self.ready.pop_front() {
-            if self.status != Status::Running {
+            if self.status != Status::Running || self.history_full {
                 break;
             }
             let Some(run) = self.runs[id].as_ref() else {
@@ -360,12 +396,23 @@ impl Engine {
             }
         }
         self.ready.clear();
+        if self.history_full && self.status == Status::Running {
+            self.finish_execution(Err(Failure::plain(
+                "States.Runtime",
+                Some(format!(
+                    "The execution reached the maximum number of history events ({}).",
+                    crate::MAX_HISTORY_EVENTS
+                )),
+            )));
+            // AWS does not redrive an execution whose history is full.
+            self.redrive_point = None;
+        }
     }
 
     /// Runs states of `id` until it blocks or finishes.
     fn advance(&mut self, id: RunId) {
         loop {
-            if self.status != Status::Running || self.runs[id].is_none() {
+            if self.status != Status::Running || self.history_full || self.runs[id].is_none() {
                 return;
             }
             let run = self.run_mut(id);
@@ -611,7 +658,53 @@ impl Engine {
                 return;
             }
         }
+        self.note_redrive_point(id, &frame);
         self.finish_run(id, Err(failure));
+    }
+
+    /// Remembers where the root run stopped unsuccessfully, for a later redrive.
+    fn note_redrive_point(&mut self, id: RunId, frame: &Frame) {
+        if self.runs[id].as_ref().is_some_and(|r| r.parent.is_none()) {
+            self.redrive_point = Some(Box::new(frame.clone()));
+        }
+    }
+
+    /// Continues an unsuccessful execution from the root state it stopped in.
+    fn redrive(&mut self) {
+        if !self.can_redrive() {
+            return;
+        }
+        let Some(frame) = self.redrive_point.take() else {
+            return;
+        };
+        self.redrives += 1;
+        self.status = Status::Running;
+        self.error = None;
+        // Children left behind by an abort or a timeout are started afresh where needed.
+        for run in self.runs.iter_mut().skip(1) {
+            *run = None;
+        }
+        self.push_event(
+            Some(0),
+            EventType::ExecutionRedriven,
+            Details::ExecutionRedriven {
+                redrive_count: self.redrives,
+            },
+        );
+        let mut frame = *frame;
+        frame.retries.iter_mut().for_each(|r| *r = 0);
+        let machine = self.run(0).machine.clone();
+        let state = machine.state(frame.state);
+        match std::mem::replace(&mut frame.wait, Waiting::Timer(0)) {
+            Waiting::Map(children) | Waiting::Parallel(children) => {
+                map::redrive(self, 0, state, frame, children);
+            }
+            _ => {
+                if let Step::Continue = self.execute(0, frame) {
+                    self.ready.push_back(0);
+                }
+            }
+        }
     }
 
     /// Adds AWS's "An error occurred while executing the state ..." prefix where due.
@@ -699,6 +792,7 @@ impl Engine {
             }
             Err(f) => {
                 let f = self.prefix(state, frame, f);
+                self.note_redrive_point(id, frame);
                 self.finish_run(id, Err(f));
             }
         }
@@ -769,6 +863,19 @@ impl Engine {
             }
         }
         self.close_everything();
+    }
+
+    /// Remembers the root state that was waiting when the execution was stopped or timed out.
+    fn note_waiting_root(&mut self) {
+        if let Some(Some(root)) = self.runs.first()
+            && let Cursor::In(frame) = &root.cursor
+        {
+            let mut frame = frame.clone();
+            if let Waiting::Map(children) | Waiting::Parallel(children) = &mut frame.wait {
+                children.forget_running();
+            }
+            self.redrive_point = Some(frame);
+        }
     }
 
     /// Cancels every outstanding task and timer (the execution ended).
@@ -1047,6 +1154,7 @@ impl Engine {
             );
             self.status = Status::TimedOut;
             self.error = Some((Some("States.Timeout".into()), None));
+            self.note_waiting_root();
             self.close_everything();
             return;
         }
@@ -1130,6 +1238,7 @@ impl Engine {
         );
         self.status = Status::Aborted;
         self.error = Some((error, cause));
+        self.note_waiting_root();
         self.close_everything();
     }
 }

@@ -242,6 +242,11 @@ pub enum Details {
         /// `mapRunArn`.
         map_run_arn: String,
     },
+    /// `executionRedrivenEventDetails`.
+    ExecutionRedriven {
+        /// `redriveCount`: how many times the execution has been redriven, this one included.
+        redrive_count: u64,
+    },
     /// `evaluationFailedEventDetails`.
     EvaluationFailed {
         /// `error`.
@@ -391,6 +396,9 @@ impl Details {
                 put("index", Value::from(*index));
             }
             Details::MapRunStarted { map_run_arn } => put("mapRunArn", text(map_run_arn)),
+            Details::ExecutionRedriven { redrive_count } => {
+                put("redriveCount", Value::from(*redrive_count))
+            }
             Details::EvaluationFailed {
                 error,
                 cause,

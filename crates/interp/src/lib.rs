@@ -44,6 +44,11 @@ pub type TaskId = u64;
 /// Identifies a timer within its execution.
 pub type TimerId = u64;
 
+/// The most events an execution's history may hold, as on AWS. An execution that would write
+/// more fails with `States.Runtime` (the last event is its `ExecutionFailed`) and cannot be
+/// redriven.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
 /// Facts about the execution that the runtime decides (names, ARNs, times).
 #[derive(Debug, Clone)]
 pub struct ExecutionInfo {
@@ -61,7 +66,8 @@ pub struct ExecutionInfo {
     pub region: String,
     /// Account id.
     pub account: String,
-    /// `$$.Execution.RedriveCount`.
+    /// `$$.Execution.RedriveCount` at the start. Redrives fed to the interpreter as
+    /// [`Event::Redrive`] add to it, so a runtime that replays the whole inbox passes 0.
     pub redrive_count: u64,
 }
 
@@ -139,6 +145,10 @@ pub enum Event {
         /// The timer.
         timer: TimerId,
     },
+    /// `RedriveExecution`: continue a failed, aborted or timed-out execution from its
+    /// unsuccessful step (only the failed or aborted iterations and branches of a Map or
+    /// Parallel state run again). Ignored when the execution cannot be redriven.
+    Redrive,
     /// `StopExecution`.
     Stop {
         /// Error to record.
@@ -261,6 +271,16 @@ impl Execution {
             history.extend(execution.handle(event, now, entropy).events);
         }
         (execution, history)
+    }
+
+    /// Whether [`Event::Redrive`] would continue the execution now.
+    pub fn can_redrive(&self) -> bool {
+        self.inner.can_redrive()
+    }
+
+    /// How many times the execution has been redriven.
+    pub fn redrive_count(&self) -> u64 {
+        self.inner.redrive_count()
     }
 
     /// The number of history events written so far.

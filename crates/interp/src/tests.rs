@@ -171,3 +171,166 @@ fn stop_aborts_waiting_states() {
     assert!(matches!(t.commands[..], [Command::CancelTimer { .. }]));
     assert_eq!(execution.status(), &Status::Aborted);
 }
+
+fn machine(text: &str) -> Arc<baton_asl::StateMachine> {
+    Arc::new(baton_asl::StateMachine::from_text(text).unwrap())
+}
+
+fn dispatched(commands: &[Command]) -> Vec<(TaskId, Value)> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Dispatch(t) => Some((t.task, t.input.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn redrive_runs_only_failed_map_iterations() {
+    let m = machine(
+        r#"{"StartAt":"Each","States":{"Each":{"Type":"Map","End":true,
+            "ItemProcessor":{"StartAt":"Work","States":{"Work":{"Type":"Task",
+              "Resource":"arn:aws:states:::lambda:invoke","End":true}}}}}}"#,
+    );
+    let (mut execution, t) =
+        Execution::start(m, ExecutionInfo::example(), json!([1, 2, 3]), 0, [0; 32]);
+    let tasks = dispatched(&t.commands);
+    assert_eq!(tasks.len(), 3);
+    execution.handle(
+        Event::TaskSucceeded {
+            task: tasks[0].0,
+            output: json!("a"),
+        },
+        1,
+        [1; 32],
+    );
+    execution.handle(
+        Event::TaskFailed {
+            task: tasks[1].0,
+            error: Some("Boom".into()),
+            cause: None,
+        },
+        2,
+        [2; 32],
+    );
+    assert_eq!(execution.status(), &Status::Failed);
+    assert!(execution.can_redrive());
+
+    let t = execution.handle(Event::Redrive, 10, [3; 32]);
+    assert_eq!(t.events[0].ty.as_str(), "ExecutionRedriven");
+    assert_eq!(execution.status(), &Status::Running);
+    assert_eq!(execution.redrive_count(), 1);
+    // Item 0 succeeded before: only items 1 (failed) and 2 (aborted) run again.
+    let again = dispatched(&t.commands);
+    assert_eq!(
+        again
+            .iter()
+            .map(|(_, input)| input.clone())
+            .collect::<Vec<_>>(),
+        [json!(2), json!(3)]
+    );
+    execution.handle(
+        Event::TaskSucceeded {
+            task: again[0].0,
+            output: json!("b"),
+        },
+        11,
+        [4; 32],
+    );
+    execution.handle(
+        Event::TaskSucceeded {
+            task: again[1].0,
+            output: json!("c"),
+        },
+        12,
+        [5; 32],
+    );
+    assert_eq!(execution.status(), &Status::Succeeded);
+    assert_eq!(execution.output(), Some(&json!(["a", "b", "c"])));
+    assert!(!execution.can_redrive());
+}
+
+#[test]
+fn redrive_continues_after_stop_and_counts_in_context() {
+    let m = machine(
+        r#"{"StartAt":"Ask","States":{
+            "Ask":{"Type":"Task","Resource":"arn:aws:states:us-east-1:000000000000:activity:a","Next":"Count"},
+            "Count":{"Type":"Pass","Parameters":{"redrives.$":"$$.Execution.RedriveCount"},"End":true}}}"#,
+    );
+    let (mut execution, _) =
+        Execution::start(m.clone(), ExecutionInfo::example(), json!({}), 0, [0; 32]);
+    execution.handle(
+        Event::Stop {
+            error: None,
+            cause: None,
+        },
+        1,
+        [1; 32],
+    );
+    assert_eq!(execution.status(), &Status::Aborted);
+    let t = execution.handle(Event::Redrive, 2, [2; 32]);
+    let task = dispatched(&t.commands)[0].0;
+    execution.handle(
+        Event::TaskSucceeded {
+            task,
+            output: json!({}),
+        },
+        3,
+        [3; 32],
+    );
+    assert_eq!(execution.output(), Some(&json!({"redrives": 1})));
+
+    // Replaying everything, the redrive included, gives the same execution.
+    let inputs = vec![
+        (
+            Event::Stop {
+                error: None,
+                cause: None,
+            },
+            1,
+            [1; 32],
+        ),
+        (Event::Redrive, 2, [2; 32]),
+        (
+            Event::TaskSucceeded {
+                task,
+                output: json!({}),
+            },
+            3,
+            [3; 32],
+        ),
+    ];
+    let (replayed, history) =
+        Execution::replay(m, ExecutionInfo::example(), json!({}), (0, [0; 32]), inputs);
+    assert_eq!(replayed.output(), execution.output());
+    assert_eq!(history.len() as u64, execution.history_len());
+}
+
+#[test]
+fn succeeded_executions_are_not_redriven() {
+    let m = machine(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    let (mut execution, _) = Execution::start(m, ExecutionInfo::example(), json!({}), 0, [0; 32]);
+    assert!(!execution.can_redrive());
+    assert!(
+        execution
+            .handle(Event::Redrive, 1, [1; 32])
+            .events
+            .is_empty()
+    );
+}
+
+#[test]
+fn history_is_capped_at_the_aws_limit() {
+    let m = machine(
+        r#"{"StartAt":"Loop","States":{
+            "Loop":{"Type":"Pass","Next":"Again"},
+            "Again":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}],"Default":"Loop"},
+            "Done":{"Type":"Succeed"}}}"#,
+    );
+    let (execution, t) = Execution::start(m, ExecutionInfo::example(), json!({}), 0, [0; 32]);
+    assert_eq!(execution.status(), &Status::Failed);
+    assert_eq!(t.events.len() as u64, crate::MAX_HISTORY_EVENTS);
+    assert_eq!(t.events.last().unwrap().ty.as_str(), "ExecutionFailed");
+    assert!(!execution.can_redrive());
+}

@@ -14,14 +14,23 @@ use crate::io::{Failure, Scope, compact, display_raw, type_name};
 #[derive(Debug, Clone)]
 pub(super) struct Children {
     results: Vec<Option<Value>>,
-    /// Iteration inputs not started yet (Map with MaxConcurrency).
-    pending: VecDeque<(usize, Value)>,
+    /// Each child's input.
+    inputs: Vec<Payload>,
+    /// Children not started yet, in order (Map with MaxConcurrency).
+    pending: VecDeque<usize>,
     running: Vec<(usize, RunId)>,
     max_concurrency: usize,
     failures: usize,
     tolerated_count: Option<u64>,
     tolerated_percentage: Option<f64>,
     distributed: bool,
+}
+
+impl Children {
+    /// Forgets the running children (their runs were stopped), so a redrive starts them again.
+    pub(super) fn forget_running(&mut self) {
+        self.running.clear();
+    }
 }
 
 pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut Frame) -> Outcome {
@@ -32,9 +41,15 @@ pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut
                 Err(f) => return Outcome::Failed(f),
             };
             engine.push_event(Some(id), EventType::ParallelStateStarted, Details::None);
+            if parallel.branches.is_empty() {
+                engine.push_event(Some(id), EventType::ParallelStateSucceeded, Details::None);
+                return Outcome::Result(Arc::new(Value::Array(Vec::new())));
+            }
+            let count = parallel.branches.len();
             let mut children = Children {
-                results: vec![None; parallel.branches.len()],
-                pending: VecDeque::new(),
+                results: vec![None; count],
+                inputs: vec![input; count],
+                pending: (0..count).collect(),
                 running: Vec::new(),
                 max_concurrency: 0,
                 failures: 0,
@@ -42,22 +57,7 @@ pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut
                 tolerated_percentage: None,
                 distributed: false,
             };
-            let vars = engine.run(id).vars.clone();
-            let silent = engine.run(id).silent;
-            for (slot, branch) in parallel.branches.iter().enumerate() {
-                let child = engine.spawn(
-                    branch.clone(),
-                    Some((id, slot)),
-                    vars.clone(),
-                    input.clone(),
-                    silent,
-                );
-                children.running.push((slot, child));
-            }
-            if parallel.branches.is_empty() {
-                engine.push_event(Some(id), EventType::ParallelStateSucceeded, Details::None);
-                return Outcome::Result(Arc::new(Value::Array(Vec::new())));
-            }
+            start_children(engine, id, state, &mut children);
             frame.wait = Waiting::Parallel(children);
             Outcome::Blocked
         }
@@ -168,7 +168,7 @@ fn start_map(
                 Some(t) => {
                     let mut item_ctx = crate::context::StateContext {
                         map_item: Some((index as u64, &item)),
-                        ..clone_ctx(&ctx)
+                        ..ctx
                     };
                     item_ctx.map_item = Some((index as u64, &item));
                     let selector_input = match state.query_language {
@@ -261,7 +261,8 @@ fn start_map(
     }
     let mut children = Children {
         results: vec![None; inputs.len()],
-        pending: inputs.into_iter().enumerate().collect(),
+        pending: (0..inputs.len()).collect(),
+        inputs: inputs.into_iter().map(Arc::new).collect(),
         running: Vec::new(),
         max_concurrency,
         failures: 0,
@@ -269,21 +270,8 @@ fn start_map(
         tolerated_percentage,
         distributed: map.distributed,
     };
-    start_pending(engine, id, state, map, &mut children);
+    start_children(engine, id, state, &mut children);
     Ok(Some(children))
-}
-
-fn clone_ctx<'a>(ctx: &crate::context::StateContext<'a>) -> crate::context::StateContext<'a> {
-    crate::context::StateContext {
-        info: ctx.info,
-        execution_input: ctx.execution_input,
-        start_time: ctx.start_time,
-        state_name: ctx.state_name,
-        entered_time: ctx.entered_time,
-        retry_count: ctx.retry_count,
-        token: ctx.token,
-        map_item: ctx.map_item,
-    }
 }
 
 fn percentage(scope: &mut Scope<'_>, n: &NumberField) -> Result<f64, Failure> {
@@ -361,39 +349,56 @@ fn batch(
         .collect())
 }
 
-/// Starts pending iterations up to MaxConcurrency.
-fn start_pending(
+/// Starts pending children (Map iterations up to MaxConcurrency, or Parallel branches).
+fn start_children(engine: &mut Engine, id: RunId, state: &State, children: &mut Children) {
+    let vars = engine.run(id).vars.clone();
+    let silent = engine.run(id).silent || children.distributed;
+    while children.max_concurrency == 0 || children.running.len() < children.max_concurrency {
+        let Some(index) = children.pending.pop_front() else {
+            break;
+        };
+        let machine = match &state.kind {
+            Kind::Map(map) => {
+                if !map.distributed {
+                    engine.push_event(
+                        Some(id),
+                        EventType::MapIterationStarted,
+                        Details::MapIteration {
+                            name: state.name.clone(),
+                            index: index as u64,
+                        },
+                    );
+                }
+                map.processor.clone()
+            }
+            Kind::Parallel(parallel) => parallel.branches[index].clone(),
+            _ => return,
+        };
+        let input = children.inputs[index].clone();
+        let child = engine.spawn(machine, Some((id, index)), vars.clone(), input, silent);
+        children.running.push((index, child));
+    }
+}
+
+/// Redrives a Map or Parallel state: only the children without a result run again.
+pub(super) fn redrive(
     engine: &mut Engine,
     id: RunId,
     state: &State,
-    map: &MapState,
-    children: &mut Children,
+    mut frame: Frame,
+    mut children: Children,
 ) {
-    let vars = engine.run(id).vars.clone();
-    let silent = engine.run(id).silent || map.distributed;
-    while children.max_concurrency == 0 || children.running.len() < children.max_concurrency {
-        let Some((index, input)) = children.pending.pop_front() else {
-            break;
-        };
-        if !map.distributed {
-            engine.push_event(
-                Some(id),
-                EventType::MapIterationStarted,
-                Details::MapIteration {
-                    name: state.name.clone(),
-                    index: index as u64,
-                },
-            );
-        }
-        let child = engine.spawn(
-            map.processor.clone(),
-            Some((id, index)),
-            vars.clone(),
-            Arc::new(input),
-            silent,
-        );
-        children.running.push((index, child));
-    }
+    children.running.clear();
+    children.failures = 0;
+    children.pending = (0..children.results.len())
+        .filter(|i| children.results[*i].is_none())
+        .collect();
+    start_children(engine, id, state, &mut children);
+    frame.wait = match state.kind {
+        Kind::Map(_) => Waiting::Map(children),
+        _ => Waiting::Parallel(children),
+    };
+    engine.run_mut(id).cursor = Cursor::In(Box::new(frame));
 }
 
 /// A child run of `parent` (slot `slot`) finished.
@@ -501,12 +506,18 @@ pub(super) fn child_finished(
                 },
             );
         }
+        // The results so far stay with the frame: a redrive runs only the rest again.
+        frame.wait = if is_map {
+            Waiting::Map(children)
+        } else {
+            Waiting::Parallel(children)
+        };
         engine.fail_state(parent, state, *frame, failure);
         engine.ready.push_back(parent);
         return;
     }
-    if let Kind::Map(map) = &state.kind {
-        start_pending(engine, parent, state, map, &mut children);
+    if is_map {
+        start_children(engine, parent, state, &mut children);
     }
     if children.running.is_empty() && children.pending.is_empty() {
         if children.distributed {

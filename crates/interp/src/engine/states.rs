@@ -31,6 +31,7 @@ pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut
         }
         Kind::Fail(fail) => {
             let failure = fail_error(engine, id, state, frame, fail);
+            engine.note_redrive_point(id, frame);
             engine.finish_run(id, Err(engine.prefix(state, frame, failure)));
             Outcome::Done
         }
