@@ -22,7 +22,7 @@ pub(crate) struct StateContext<'a> {
 impl StateContext<'_> {
     /// Builds the context object with AWS's member order.
     /// Builds the context object; `with_input` includes `Execution.Input`.
-    pub(crate) fn to_value(&self, with_input: bool) -> Value {
+    pub(crate) fn build(&self, with_input: bool) -> Value {
         // Express executions (ARNs with `:express:`) cannot be redriven: AWS shows no
         // RedriveCount for them and orders the members differently.
         let express = self.info.execution_arn.contains(":express:");

@@ -131,7 +131,7 @@ impl<'a> Scope<'a> {
 
     fn context_value(&self) -> &Value {
         self.context_value
-            .get_or_init(|| self.context.to_value(true))
+            .get_or_init(|| self.context.build(true))
     }
 
     /// The context object for `path`: built without `Execution.Input` (a deep copy of the
@@ -152,7 +152,7 @@ impl<'a> Scope<'a> {
             self.context_value()
         } else {
             self.context_light
-                .get_or_init(|| self.context.to_value(false))
+                .get_or_init(|| self.context.build(false))
         }
     }
 
