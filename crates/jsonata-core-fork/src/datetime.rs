@@ -1423,8 +1423,11 @@ fn integer_format_regex(fmt: &IntegerFormat) -> Result<String, DateTimeError> {
 /// leaving the bare digit string the reference's `matcher.parse` works on.
 fn decimal_digits(fmt: &IntegerFormat, captured: &str) -> String {
     let mut digits = captured.to_string();
-    if fmt.ordinal && digits.len() >= 2 {
-        digits.truncate(digits.len() - 2);
+    // BATON: drop the ordinal suffix by characters, not bytes (fuzz: a multi-byte digit).
+    if fmt.ordinal {
+        if let Some((cut, _)) = digits.char_indices().rev().nth(1) {
+            digits.truncate(cut);
+        }
     }
     if fmt.regular {
         // Faithful port of the JS reference, which strips a literal ','
@@ -1438,7 +1441,13 @@ fn decimal_digits(fmt: &IntegerFormat, captured: &str) -> String {
     if fmt.zero_code != 0x30 {
         digits = digits
             .chars()
-            .map(|c| char::from_u32(c as u32 - fmt.zero_code + 0x30).unwrap())
+            // BATON: a character below the zero digit stays as it is (fuzz: underflow).
+            .map(|c| {
+                (c as u32)
+                    .checked_sub(fmt.zero_code)
+                    .and_then(|offset| char::from_u32(offset + 0x30))
+                    .unwrap_or(c)
+            })
             .collect();
     }
     digits
