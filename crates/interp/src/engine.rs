@@ -730,9 +730,12 @@ impl Engine {
     ) {
         let mut error_output = Map::new();
         error_output.insert("Error".into(), Value::String(failure.error.clone()));
-        if let Some(cause) = &failure.cause {
-            error_output.insert("Cause".into(), Value::String(cause.clone()));
-        }
+        // AWS always hands Catch a Cause: an empty one when the error came without (a task
+        // timeout, for example).
+        error_output.insert(
+            "Cause".into(),
+            Value::String(failure.cause.clone().unwrap_or_default()),
+        );
         let error_output = Value::Object(error_output);
         let result = match state.query_language {
             QueryLanguage::JsonPath => {

@@ -130,8 +130,7 @@ impl<'a> Scope<'a> {
     }
 
     fn context_value(&self) -> &Value {
-        self.context_value
-            .get_or_init(|| self.context.build(true))
+        self.context_value.get_or_init(|| self.context.build(true))
     }
 
     /// The context object for `path`: built without `Execution.Input` (a deep copy of the
@@ -151,8 +150,7 @@ impl<'a> Scope<'a> {
         if may_reach_input {
             self.context_value()
         } else {
-            self.context_light
-                .get_or_init(|| self.context.build(false))
+            self.context_light.get_or_init(|| self.context.build(false))
         }
     }
 
