@@ -2,7 +2,8 @@
 //! [`baton_runtime::Runtime`].
 //!
 //! [`run`] serves a bound listener until the shutdown future completes, so tests bind
-//! `127.0.0.1:0` and stop the server cleanly. Routes:
+//! `127.0.0.1:0` and stop the server cleanly; [`app`] gives the same routes as a router, for a
+//! binary that puts other services in front (`baton serve` mounts Lambda). Routes:
 //! - `POST /`: every API action, named by `X-Amz-Target` (see [`protocol`](crate::protocol) for
 //!   the wire rules and `actions/` for one module per group of actions);
 //! - `GET /health`: `200 {"status":"ok"}` once the server accepts requests.
@@ -63,14 +64,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let state = AppState {
-        runtime,
-        region: config.region,
-        account: config.account,
-        shutdown: stop_rx,
-    };
-    let app = router(state);
-    axum::serve(listener, app)
+    axum::serve(listener, app(runtime, config, stop_rx))
         .with_graceful_shutdown(async move {
             shutdown.await;
             stop_tx.send_replace(true);
@@ -78,7 +72,16 @@ pub async fn run(
         .await
 }
 
-fn router(state: AppState) -> Router {
+/// The API's routes. Pending long polls (`GetActivityTask`) answer "no task" as soon as
+/// `stopping` turns `true`: send it when graceful shutdown begins, as [`run`] does, or the
+/// shutdown waits for them to time out.
+pub fn app(runtime: Runtime, config: Config, stopping: watch::Receiver<bool>) -> Router {
+    let state = AppState {
+        runtime,
+        region: config.region,
+        account: config.account,
+        shutdown: stopping,
+    };
     Router::new()
         .route("/", post(protocol::handle))
         .route("/health", get(health))
