@@ -172,9 +172,7 @@ impl Inner {
         if let Some(machine) = lock(&self.machines).get(definition_id) {
             return Ok(Arc::clone(machine));
         }
-        let machine = StateMachine::from_text(text).map_err(|diagnostics| {
-            Error::InvalidDefinition(crate::definition_message(&diagnostics))
-        })?;
+        let machine = StateMachine::from_text(text).map_err(|d| crate::definition_error(&d))?;
         let machine = Arc::new(machine);
         lock(&self.machines).insert(definition_id.to_owned(), Arc::clone(&machine));
         Ok(machine)

@@ -275,12 +275,7 @@ async fn run_scheduler(
     }
 }
 
-/// Formats validator diagnostics as AWS's `InvalidDefinition` message.
-pub(crate) fn definition_message(diagnostics: &[baton_asl::Diagnostic]) -> String {
-    let parts: Vec<String> = diagnostics
-        .iter()
-        .filter(|d| d.severity == baton_asl::Severity::Error)
-        .map(|d| format!("{}: {} at {}", d.code, d.message, d.location))
-        .collect();
-    format!("Invalid State Machine Definition: '{}'", parts.join(", "))
+/// AWS's `InvalidDefinition` error for validator diagnostics.
+pub(crate) fn definition_error(diagnostics: &[baton_asl::Diagnostic]) -> Error {
+    Error::InvalidDefinition(baton_asl::validate::invalid_definition_message(diagnostics))
 }

@@ -233,9 +233,25 @@ fn check_role(role_arn: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn parse_definition(text: &str) -> Result<StateMachine, Error> {
-    StateMachine::from_text(text)
-        .map_err(|d| Error::InvalidDefinition(crate::definition_message(&d)))
+/// Validates a definition for its machine type as AWS does (Express machines refuse
+/// activities, `.sync` and `.waitForTaskToken`), then parses it.
+fn parse_definition(text: &str, kind: MachineType) -> Result<StateMachine, Error> {
+    let options = baton_asl::validate::Options {
+        machine_type: match kind {
+            MachineType::Standard => baton_asl::validate::MachineType::Standard,
+            MachineType::Express => baton_asl::validate::MachineType::Express,
+        },
+    };
+    let diagnostics = baton_asl::validate::check_text(text, &options);
+    if diagnostics
+        .iter()
+        .any(|d| d.severity == baton_asl::Severity::Error)
+    {
+        return Err(Error::InvalidDefinition(
+            baton_asl::validate::invalid_definition_message(&diagnostics),
+        ));
+    }
+    StateMachine::from_text(text).map_err(|d| crate::definition_error(&d))
 }
 
 fn parse_input(text: &str) -> Result<serde_json::Value, Error> {
@@ -280,9 +296,9 @@ impl Runtime {
     ) -> Result<StateMachineChange, Error> {
         arn::check_name(&request.name)?;
         check_role(&request.role_arn)?;
-        parse_definition(&request.definition)?;
-        let store = &self.inner().store;
         let kind = request.kind.unwrap_or(MachineType::Standard);
+        parse_definition(&request.definition, kind)?;
+        let store = &self.inner().store;
         let attributes = request
             .attributes
             .clone()
@@ -396,7 +412,7 @@ impl Runtime {
         }
         let store = &self.inner().store;
         if let Some(definition) = &request.definition {
-            parse_definition(definition)?;
+            parse_definition(definition, machine.kind)?;
             store
                 .put_definition(&definition_id(definition), definition)
                 .await?;

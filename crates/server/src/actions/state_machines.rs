@@ -89,28 +89,6 @@ fn check_definition(definition: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Express machines forbid activities, `.sync` and `.waitForTaskToken`; the runtime checks
-/// the type-independent rules, so only Express definitions are checked here.
-fn check_express(definition: &str, kind: Option<StateMachineType>) -> Result<(), ApiError> {
-    if kind != Some(StateMachineType::Express) {
-        return Ok(());
-    }
-    let options = baton_asl::validate::Options {
-        machine_type: baton_asl::validate::MachineType::Express,
-    };
-    let diagnostics = baton_asl::validate::check_text(definition, &options);
-    if diagnostics
-        .iter()
-        .any(|d| d.severity == baton_asl::Severity::Error)
-    {
-        return Err(ApiError::new(
-            ErrorCode::InvalidDefinition,
-            baton_asl::validate::invalid_definition_message(&diagnostics),
-        ));
-    }
-    Ok(())
-}
-
 fn wire_type(kind: MachineType) -> String {
     kind.as_str().to_string()
 }
@@ -146,7 +124,6 @@ pub(crate) async fn create(
         input.version_description.as_deref(),
         256,
     )?;
-    check_express(&input.definition, kind)?;
     let attributes = Attributes {
         logging: input.logging_configuration,
         tracing: input.tracing_configuration,
@@ -251,14 +228,6 @@ pub(crate) async fn update(
     Arn::parse_kind(&input.state_machine_arn, Kind::StateMachine)?;
     if let Some(definition) = &input.definition {
         check_definition(definition)?;
-        let current = ctx
-            .runtime
-            .describe_state_machine(&input.state_machine_arn)
-            .await
-            .or_api()?;
-        if current.kind == MachineType::Express {
-            check_express(definition, Some(StateMachineType::Express))?;
-        }
     }
     check_logging(input.logging_configuration.as_ref())?;
     check_length(
