@@ -1,5 +1,5 @@
 //! Conversions between the interpreter's types and the store's records: inbox events as
-//! versioned JSON, history events as AWS-shaped details JSON.
+//! versioned JSON, history events as AWS-shaped details JSON ([`Details::to_json`]).
 //!
 //! The inbox format is durable (replay reads it after upgrades): add fields, never rename.
 //! Version 1 is an object with `type` plus the event's fields; the first entry of every inbox
@@ -7,7 +7,7 @@
 
 use baton_interp::{Details, Event, HistoryEvent};
 use baton_store::HistoryRecord;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// The inbox entry of the start step.
 pub(crate) const START: &str = r#"{"type":"Start"}"#;
@@ -30,6 +30,7 @@ pub(crate) fn encode_event(event: &Event) -> String {
         Event::TaskHeartbeat { task } => json!({"type": "TaskHeartbeat", "task": task}),
         Event::TimerFired { timer } => json!({"type": "TimerFired", "timer": timer}),
         Event::Stop { error, cause } => json!({"type": "Stop", "error": error, "cause": cause}),
+        Event::Redrive => json!({"type": "Redrive"}),
     };
     value.to_string()
 }
@@ -85,6 +86,7 @@ pub(crate) fn decode_entry(text: &str) -> Result<Entry, String> {
             error: string("error"),
             cause: string("cause"),
         },
+        "Redrive" => Event::Redrive,
         other => return Err(format!("unknown inbox entry type {other:?}")),
     }))
 }
@@ -107,168 +109,12 @@ pub fn details_key(event_type: &str) -> Option<&'static str> {
     baton_interp::EventType::parse(event_type).and_then(|ty| ty.details_key())
 }
 
-fn text(value: &Value) -> Value {
-    Value::String(value.to_string())
-}
-
-fn not_truncated() -> Value {
-    json!({"truncated": false})
-}
-
+/// The stored details: [`Details::to_json`] as text, empty for events without details.
 fn render_details(details: &Details) -> String {
-    let mut map = Map::new();
-    let mut put = |key: &str, value: Value| {
-        map.insert(key.to_owned(), value);
-    };
-    let opt = |value: &Option<String>| value.clone().map(Value::String);
     match details {
-        Details::None => return String::new(),
-        Details::ExecutionStarted { input, role_arn } => {
-            put("input", text(input));
-            put("inputDetails", not_truncated());
-            put("roleArn", Value::String(role_arn.clone()));
-        }
-        Details::Output { output } => {
-            put("output", text(output));
-            put("outputDetails", not_truncated());
-        }
-        Details::Failure { error, cause } => {
-            if let Some(error) = opt(error) {
-                put("error", error);
-            }
-            if let Some(cause) = opt(cause) {
-                put("cause", cause);
-            }
-        }
-        Details::StateEntered { name, input } => {
-            put("name", Value::String(name.to_string()));
-            put("input", text(input));
-            put("inputDetails", not_truncated());
-        }
-        Details::StateExited {
-            name,
-            output,
-            assigned_variables,
-        } => {
-            put("name", Value::String(name.to_string()));
-            put("output", text(output));
-            put("outputDetails", not_truncated());
-            if let Some(variables) = assigned_variables {
-                let object: Map<String, Value> = variables
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect();
-                put("assignedVariables", Value::Object(object));
-                put("assignedVariablesDetails", not_truncated());
-            }
-        }
-        Details::TaskScheduled {
-            resource_type,
-            resource,
-            region,
-            parameters,
-            timeout_in_seconds,
-            heartbeat_in_seconds,
-        } => {
-            put("resourceType", Value::String(resource_type.clone()));
-            put("resource", Value::String(resource.clone()));
-            put("region", Value::String(region.clone()));
-            put("parameters", text(parameters));
-            if let Some(timeout) = timeout_in_seconds {
-                put("timeoutInSeconds", json!(timeout));
-            }
-            if let Some(heartbeat) = heartbeat_in_seconds {
-                put("heartbeatInSeconds", json!(heartbeat));
-            }
-        }
-        Details::TaskStarted {
-            resource_type,
-            resource,
-        } => {
-            put("resourceType", Value::String(resource_type.clone()));
-            put("resource", Value::String(resource.clone()));
-        }
-        Details::TaskOutput {
-            resource_type,
-            resource,
-            output,
-        } => {
-            put("resourceType", Value::String(resource_type.clone()));
-            put("resource", Value::String(resource.clone()));
-            put("output", text(output));
-            put("outputDetails", not_truncated());
-        }
-        Details::TaskFailure {
-            resource_type,
-            resource,
-            error,
-            cause,
-        } => {
-            put("resourceType", Value::String(resource_type.clone()));
-            put("resource", Value::String(resource.clone()));
-            if let Some(error) = opt(error) {
-                put("error", error);
-            }
-            if let Some(cause) = opt(cause) {
-                put("cause", cause);
-            }
-        }
-        Details::ActivityScheduled {
-            resource,
-            input,
-            timeout_in_seconds,
-            heartbeat_in_seconds,
-        } => {
-            put("resource", Value::String(resource.clone()));
-            put("input", text(input));
-            put("inputDetails", not_truncated());
-            if let Some(timeout) = timeout_in_seconds {
-                put("timeoutInSeconds", json!(timeout));
-            }
-            if let Some(heartbeat) = heartbeat_in_seconds {
-                put("heartbeatInSeconds", json!(heartbeat));
-            }
-        }
-        Details::ActivityStarted { worker_name } => {
-            if let Some(worker) = opt(worker_name) {
-                put("workerName", worker);
-            }
-        }
-        Details::LambdaFunctionScheduled {
-            resource,
-            input,
-            timeout_in_seconds,
-        } => {
-            put("resource", Value::String(resource.clone()));
-            put("input", text(input));
-            put("inputDetails", not_truncated());
-            if let Some(timeout) = timeout_in_seconds {
-                put("timeoutInSeconds", json!(timeout));
-            }
-        }
-        Details::MapStateStarted { length } => put("length", json!(length)),
-        Details::MapIteration { name, index } => {
-            put("name", Value::String(name.to_string()));
-            put("index", json!(index));
-        }
-        Details::MapRunStarted { map_run_arn } => {
-            put("mapRunArn", Value::String(map_run_arn.clone()))
-        }
-        Details::EvaluationFailed {
-            error,
-            cause,
-            location,
-            state,
-        } => {
-            put("error", Value::String(error.clone()));
-            put("cause", Value::String(cause.clone()));
-            if let Some(location) = opt(location) {
-                put("location", location);
-            }
-            put("state", Value::String(state.to_string()));
-        }
+        Details::None => String::new(),
+        details => Value::Object(details.to_json()).to_string(),
     }
-    Value::Object(map).to_string()
 }
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ fn every_event_round_trips() {
             error: None,
             cause: None,
         },
+        Event::Redrive,
     ];
     for event in events {
         let text = encode_event(&event);
