@@ -36,7 +36,15 @@ impl Baton {
     /// Starts a server, or returns `None` (after printing why) when the tests are not enabled.
     pub fn start(test: &str) -> Option<Baton> {
         if std::env::var("BATON_SDK_TESTS").as_deref() != Ok("1") {
-            eprintln!("skipping {test}: set BATON_SDK_TESTS=1 to run the AWS SDK tests");
+            // Once per run, and past libtest's output capture so that it is seen.
+            static NOTED: std::sync::Once = std::sync::Once::new();
+            NOTED.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "baton-sdk-tests: skipped ({test} and the rest); set BATON_SDK_TESTS=1 to run them"
+                );
+            });
             return None;
         }
         let binary = match binary() {
