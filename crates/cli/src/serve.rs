@@ -1,6 +1,12 @@
-//! `baton serve`: opens the SQLite store in the data directory, starts the runtime and serves
-//! the API until SIGTERM or SIGINT.
+//! `baton serve`: opens the SQLite store and the local Lambda in the data directory, starts
+//! the runtime and serves the Step Functions API with Lambda in front of it (REST API, IAM
+//! query actions, function URLs; see `baton_lambda`) on one port until SIGTERM or SIGINT.
+//!
+//! Task states that name a Lambda function (`arn:aws:lambda:...:function:NAME` or
+//! `arn:aws:states:::lambda:invoke`) run it through Lambda's dispatcher. Handlers reach Baton at
+//! the bound address (`AWS_ENDPOINT_URL`), or at `--endpoint-url` when given.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,6 +31,20 @@ pub(crate) struct Args {
     /// Account id in ARNs.
     #[arg(long, env = "BATON_ACCOUNT", default_value = "000000000000")]
     account: String,
+    /// The address Lambda handlers and function URLs use to reach Baton (default: the bound
+    /// address, with `127.0.0.1` for an unspecified host such as `0.0.0.0`).
+    #[arg(long, env = "BATON_ENDPOINT_URL")]
+    endpoint_url: Option<String>,
+    /// The Python interpreter for `python3.x` Lambda runtimes.
+    #[arg(long, env = "BATON_PYTHON", default_value = "python3")]
+    python: String,
+    /// The Node.js binary for `nodejs*` Lambda runtimes.
+    #[arg(long, env = "BATON_NODE", default_value = "node")]
+    node: String,
+    /// Worker processes per Lambda function at most.
+    #[arg(long, env = "BATON_LAMBDA_WORKERS", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    lambda_workers: u16,
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<()> {
@@ -49,6 +69,11 @@ fn check(args: &Args) -> anyhow::Result<()> {
     if !region_ok {
         bail!("--region must look like us-east-1, got {:?}", args.region);
     }
+    if let Some(url) = &args.endpoint_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        bail!("--endpoint-url must start with http:// or https://, got {url:?}");
+    }
     Ok(())
 }
 
@@ -58,9 +83,22 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let path = args.data_dir.join(DATABASE);
     let store = baton_store_sqlite::SqliteStore::open(&path)
         .with_context(|| format!("cannot open {}", path.display()))?;
+    let lambda = baton_lambda::Lambda::open(
+        &args.data_dir,
+        baton_lambda::Config {
+            region: args.region.clone(),
+            account: args.account.clone(),
+            endpoint_url: None,
+            max_workers_per_function: usize::from(args.lambda_workers),
+            python: args.python.clone(),
+            node: args.node.clone(),
+        },
+    )
+    .with_context(|| format!("cannot open Lambda in {}", args.data_dir.display()))?;
     let config = baton_runtime::Config {
         region: args.region.clone(),
         account: args.account.clone(),
+        dispatcher: Arc::new(lambda.dispatcher()),
         ..Default::default()
     };
     let runtime = baton_runtime::Runtime::open(Arc::new(store), config)
@@ -72,17 +110,51 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    tracing::info!(%address, data = %path.display(), region = %args.region, "baton is listening");
+    let endpoint = args
+        .endpoint_url
+        .clone()
+        .unwrap_or_else(|| endpoint_for(address));
+    lambda.set_endpoint_url(&endpoint);
+    let functions = lambda.functions().len();
+    tracing::info!(
+        %address, %endpoint, data = %args.data_dir.display(), region = %args.region, functions,
+        "baton is listening"
+    );
     let server_config = baton_server::Config {
         region: args.region,
         account: args.account,
     };
-    baton_server::run(listener, runtime.clone(), server_config, shutdown_signal())
-        .await
-        .context("the server failed")?;
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let app = lambda.wrap(baton_server::app(
+        runtime.clone(),
+        server_config,
+        stopping_rx,
+    ));
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Pending long polls answer at once; in-flight requests finish.
+            stopping_tx.send_replace(true);
+        })
+        .await;
     runtime.shutdown();
+    // Idle workers exit now; any still running are killed when the async runtime drops
+    // their tasks as `baton` exits.
+    lambda.shutdown();
+    served.context("the server failed")?;
     tracing::info!("baton stopped");
     Ok(())
+}
+
+/// The URL clients on this machine reach `address` at: an unspecified host (`0.0.0.0`, `::`)
+/// becomes the loopback address of its family.
+fn endpoint_for(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
 }
 
 /// Completes on the first SIGTERM or SIGINT (Ctrl-C).
@@ -118,4 +190,24 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_for;
+
+    #[test]
+    fn endpoints_name_a_reachable_host() {
+        let cases = [
+            ("127.0.0.1:8083", "http://127.0.0.1:8083"),
+            ("0.0.0.0:4566", "http://127.0.0.1:4566"),
+            ("[::]:9000", "http://[::1]:9000"),
+            ("[::1]:9000", "http://[::1]:9000"),
+            ("192.168.1.20:80", "http://192.168.1.20:80"),
+        ];
+        for (address, want) in cases {
+            let address = address.parse().expect("a socket address");
+            assert_eq!(endpoint_for(address), want, "{address}");
+        }
+    }
 }

@@ -1,5 +1,9 @@
 //! Runs the `baton` binary: startup time, flags from the environment, a request over plain
-//! HTTP, clean SIGTERM shutdown, and data surviving a restart.
+//! HTTP, clean SIGTERM shutdown, and data surviving a restart; Lambda served on the same port
+//! (`lambda.rs`) and the seed scripts against it (`seeds.rs`).
+
+mod lambda;
+mod seeds;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
