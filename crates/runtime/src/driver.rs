@@ -26,6 +26,12 @@ use crate::{Clock, Error, arn};
 /// How many timers one refill reads at most.
 const REFILL_LIMIT: usize = 50_000;
 
+/// How long a `RedriveExecution` client token is remembered.
+const REDRIVE_TOKEN_TTL_MS: Millis = 15 * 60 * 1000;
+
+/// How many `RedriveExecution` client tokens are remembered per execution.
+const REDRIVE_TOKENS_KEPT: usize = 10;
+
 /// Runtime settings the driver needs.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -48,6 +54,8 @@ pub(crate) struct Inner {
     pub(crate) timers: Timers,
     activity_waiters: Mutex<HashMap<String, Arc<Notify>>>,
     finish_waiters: Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>,
+    /// `RedriveExecution` client tokens: `(execution, token)` to `(redriveDate, first use)`.
+    redrive_tokens: Mutex<HashMap<(String, String), (Millis, Millis)>>,
     pub(crate) shutdown: watch::Sender<bool>,
     /// Counters for tests and metrics.
     pub(crate) replays: AtomicU64,
@@ -140,6 +148,7 @@ impl Inner {
             timers: Timers::new(),
             activity_waiters: Mutex::new(HashMap::new()),
             finish_waiters: Mutex::new(HashMap::new()),
+            redrive_tokens: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             replays: AtomicU64::new(0),
             commits: AtomicU64::new(0),
@@ -192,7 +201,8 @@ impl Inner {
             role_arn: record.role_arn.clone(),
             region: parsed.region,
             account: parsed.account,
-            redrive_count: record.redrive_count,
+            // Replay feeds every redrive of the inbox to the interpreter, which counts them.
+            redrive_count: 0,
         })
     }
 
@@ -230,6 +240,12 @@ impl Inner {
         if record.status != ExecutionStatus::Running {
             return Ok(None);
         }
+        self.replay(&record).await.map(Some)
+    }
+
+    /// Rebuilds an execution, running or closed, from its inbox.
+    async fn replay(&self, record: &ExecutionRecord) -> Result<Live, Error> {
+        let execution_arn = record.arn.as_str();
         let inbox = self.store.get_inbox(execution_arn).await?;
         if inbox.len() as u64 != record.seq {
             return Err(Error::Internal(format!(
@@ -239,7 +255,7 @@ impl Inner {
             )));
         }
         let machine = self.machine(&record.definition_id).await?;
-        let info = self.execution_info(&record)?;
+        let info = self.execution_info(record)?;
         let input: serde_json::Value = serde_json::from_str(&record.input).map_err(|e| {
             Error::Internal(format!("{execution_arn}: stored input is not JSON: {e}"))
         })?;
@@ -282,11 +298,129 @@ impl Inner {
             }
         };
         self.replays.fetch_add(1, Ordering::Relaxed);
-        Ok(Some(Live {
+        Ok(Live {
             execution,
             express: record.kind == MachineType::Express,
             seq: record.seq,
-        }))
+        })
+    }
+
+    /// `RedriveExecution`: rebuilds a closed execution by replay, feeds it
+    /// [`Event::Redrive`] and commits the step that reopens it. Returns the redrive's time;
+    /// `ExecutionNotRedrivable` when the execution is running, succeeded or cannot continue.
+    ///
+    /// A `client_token` already used for this execution in the last 15 minutes returns that
+    /// redrive's date again without redriving (AWS keeps the last 10; these live in memory).
+    pub(crate) async fn redrive(
+        &self,
+        execution_arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<Millis, Error> {
+        let arn: Arc<str> = Arc::from(execution_arn);
+        let cell = self.slot(&arn);
+        let mut slot = cell.slot.lock().await;
+        let token_key = client_token.map(|token| (execution_arn.to_owned(), token.to_owned()));
+        if let Some(key) = &token_key {
+            let now = self.clock.now_ms();
+            let mut tokens = lock(&self.redrive_tokens);
+            tokens.retain(|_, (_, used)| now - *used < REDRIVE_TOKEN_TTL_MS);
+            if let Some((date, _)) = tokens.get(key) {
+                return Ok(*date);
+            }
+        }
+        let Some(record) = self.store.get_execution(execution_arn).await? else {
+            return Err(Error::ExecutionDoesNotExist(format!(
+                "Execution Does Not Exist: '{execution_arn}'"
+            )));
+        };
+        let not_redrivable = |reason: &str| {
+            Error::ExecutionNotRedrivable(format!(
+                "Execution {execution_arn} cannot be redriven: {reason}"
+            ))
+        };
+        if record.kind == MachineType::Express {
+            return Err(not_redrivable("Express executions cannot be redriven"));
+        }
+        if matches!(
+            record.status,
+            ExecutionStatus::Running | ExecutionStatus::Succeeded | ExecutionStatus::PendingRedrive
+        ) {
+            return Err(not_redrivable(&format!(
+                "Execution is {} and cannot be redriven",
+                record.status.as_str()
+            )));
+        }
+        let mut live = self.replay(&record).await?;
+        if !live.execution.can_redrive() {
+            return Err(not_redrivable(
+                "Execution history event limit exceeded or no step to continue from",
+            ));
+        }
+        let now = self.clock.now_ms();
+        let entropy = entropy()?;
+        let open_before = live.execution.open_tasks();
+        let handled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            live.execution.handle(Event::Redrive, now, entropy)
+        }));
+        let transition = handled.map_err(|panic| {
+            Error::Internal(format!(
+                "the interpreter panicked redriving {execution_arn}: {}",
+                panic_message(panic.as_ref())
+            ))
+        })?;
+        if transition.events.is_empty() {
+            return Err(not_redrivable("there is no step to continue from"));
+        }
+        let inbox = InboxRecord {
+            seq: live.seq,
+            now_ms: now,
+            entropy,
+            event: codec::encode_event(&Event::Redrive),
+        };
+        let mut commit = build_commit(
+            &arn,
+            inbox,
+            Some(&Event::Redrive),
+            &transition,
+            &live.execution,
+            &open_before,
+            None,
+            now,
+        );
+        let status = status_of(live.execution.status());
+        if commit.outcome.is_none() {
+            // Back to running: the closed execution's stop date, output, error and cause go.
+            commit.outcome = Some(ExecutionOutcome {
+                status,
+                stop_ms: None,
+                output: None,
+                error: None,
+                cause: None,
+            });
+        }
+        self.store.commit(commit).await?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        live.seq += 1;
+        let terminal = status.is_terminal();
+        *slot = (!terminal).then_some(live);
+        drop(slot);
+        self.after_commit(&arn, &transition, terminal);
+        if let Some(key) = token_key {
+            let mut tokens = lock(&self.redrive_tokens);
+            tokens.insert(key, (now, now));
+            let mut mine: Vec<(Millis, String)> = tokens
+                .iter()
+                .filter(|((arn, _), _)| arn == execution_arn)
+                .map(|((_, token), (_, used))| (*used, token.clone()))
+                .collect();
+            if mine.len() > REDRIVE_TOKENS_KEPT {
+                mine.sort_unstable();
+                for (_, token) in &mine[..mine.len() - REDRIVE_TOKENS_KEPT] {
+                    tokens.remove(&(execution_arn.to_owned(), token.clone()));
+                }
+            }
+        }
+        Ok(now)
     }
 
     /// Starts an execution: commits its first step, then runs its commands. Returns the

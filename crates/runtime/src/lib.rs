@@ -138,6 +138,9 @@ pub enum Error {
     /// `ConflictException`.
     #[error("{0}")]
     ConflictException(String),
+    /// `ExecutionNotRedrivable`.
+    #[error("{0}")]
+    ExecutionNotRedrivable(String),
     /// The runtime is shutting down.
     #[error("the runtime is shutting down")]
     ShuttingDown,

@@ -956,6 +956,19 @@ impl Runtime {
         self.describe_execution(execution_arn).await
     }
 
+    /// `RedriveExecution`: continues a failed, aborted or timed-out Standard execution from its
+    /// unsuccessful step (only the failed or aborted iterations and branches of a Map or
+    /// Parallel state run again). Returns the `redriveDate`. A `client_token` used for the
+    /// same execution in the last 15 minutes returns that redrive's date again.
+    pub async fn redrive_execution(
+        &self,
+        execution_arn: &str,
+        client_token: Option<&str>,
+    ) -> Result<Millis, Error> {
+        arn::check_execution(execution_arn)?;
+        self.inner().redrive(execution_arn, client_token).await
+    }
+
     // ---------------------------------------------------------------- callbacks
 
     async fn open_task(&self, token: &str) -> Result<baton_store::TaskRecord, Error> {

@@ -737,6 +737,13 @@ pub(crate) fn commit(conn: &Connection, commit: &Commit) -> Result<()> {
                 .map_err(backend)?;
         }
     }
+    if let Some(redriven) = commit.redriven_ms() {
+        conn.prepare_cached(
+            "UPDATE executions SET redrive_count = redrive_count + 1, redrive_ms = ?2 WHERE id = ?1",
+        )
+        .and_then(|mut s| s.execute(params![id, redriven]))
+        .map_err(backend)?;
+    }
     if let Some(outcome) = &commit.outcome {
         conn.prepare_cached(
             "UPDATE executions SET status = ?2, stop_ms = ?3, output = ?4, error = ?5, cause = ?6

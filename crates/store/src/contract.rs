@@ -24,6 +24,7 @@ pub async fn run_all(store: &dyn Store) {
     tasks(store).await;
     terminal_outcome(store).await;
     list_executions(store).await;
+    redrive(store).await;
 }
 
 /// A state machine record for tests.
@@ -791,6 +792,58 @@ async fn terminal_outcome(store: &dyn Store) {
             .iter()
             .all(|t| t.execution_arn != record.arn)
     );
+}
+
+/// A redrive reopens a closed execution: an `ExecutionRedriven` event counts it and an outcome
+/// sets the status back to running, clearing stop date, error and cause.
+async fn redrive(store: &dyn Store) {
+    let record = execution("redrive", "x", 1);
+    store.commit(start(&record)).await.unwrap();
+    let mut end = step(&record.arn, 1);
+    end.history.push(event(2, 1, "ExecutionFailed"));
+    end.outcome = Some(ExecutionOutcome {
+        status: ExecutionStatus::Failed,
+        stop_ms: Some(50),
+        output: None,
+        error: Some("E".into()),
+        cause: Some("C".into()),
+    });
+    store.commit(end).await.unwrap();
+    let closed = store.get_execution(&record.arn).await.unwrap().unwrap();
+    assert_eq!((closed.redrive_count, closed.redrive_ms), (0, None));
+    for (round, seq, id) in [(1, 2, 3), (2, 4, 6)] {
+        let mut again = step(&record.arn, seq);
+        again.history.push(event(id, id - 1, "ExecutionRedriven"));
+        again.history.push(event(id + 1, id, "PassStateEntered"));
+        again.outcome = Some(ExecutionOutcome {
+            status: ExecutionStatus::Running,
+            stop_ms: None,
+            output: None,
+            error: None,
+            cause: None,
+        });
+        store.commit(again).await.unwrap();
+        let open = store.get_execution(&record.arn).await.unwrap().unwrap();
+        assert_eq!(open.status, ExecutionStatus::Running);
+        assert_eq!((open.stop_ms, open.error, open.cause), (None, None, None));
+        assert_eq!(
+            open.redrive_count, round,
+            "redrive_count after redrive {round}"
+        );
+        assert_eq!(open.redrive_ms, Some(1000 + id as Millis));
+        if round == 1 {
+            let mut fail = step(&record.arn, seq + 1);
+            fail.history.push(event(id + 2, id + 1, "ExecutionFailed"));
+            fail.outcome = Some(ExecutionOutcome {
+                status: ExecutionStatus::Failed,
+                stop_ms: Some(60),
+                output: None,
+                error: Some("E".into()),
+                cause: None,
+            });
+            store.commit(fail).await.unwrap();
+        }
+    }
 }
 
 async fn list_executions(store: &dyn Store) {

@@ -542,6 +542,7 @@ impl State {
             }
         }
 
+        let redriven = commit.redriven_ms();
         if let Some(start) = commit.start {
             self.executions.insert(
                 arn.clone(),
@@ -557,6 +558,10 @@ impl State {
             return Err(Error::NotFound(arn.clone()));
         };
         data.record.seq = commit.inbox.seq + 1;
+        if let Some(redriven) = redriven {
+            data.record.redrive_count += 1;
+            data.record.redrive_ms = Some(redriven);
+        }
         data.inbox.push(commit.inbox);
         data.history.extend(commit.history);
         data.history.sort_by_key(|e| e.id);

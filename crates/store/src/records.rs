@@ -360,6 +360,9 @@ pub struct TaskUpdate {
 /// - `outcome` overwrites status, stop date, output, error and cause. When the new status is
 ///   terminal, every timer of the execution is deleted and every task not already closed is
 ///   closed, whatever the other fields say.
+/// - A history event of type [`REDRIVEN`] counts a redrive: the execution's `redrive_count`
+///   goes up by one and its `redrive_ms` becomes the event's timestamp (the outcome then
+///   usually sets the status back to `RUNNING`).
 /// - Timers are upserted by `(execution, timer_id)`, deleted by id (missing ids are ignored).
 /// - Tasks are inserted (token and `(execution, task_id)` unique) and then updated by task id
 ///   (missing ids are ignored).
@@ -430,4 +433,18 @@ pub struct HistoryQuery {
     pub reverse: bool,
     /// At most this many.
     pub limit: usize,
+}
+
+/// The history event type that marks a redrive (see [`Commit`]).
+pub const REDRIVEN: &str = "ExecutionRedriven";
+
+impl Commit {
+    /// The timestamp of the last redrive this commit records, if any.
+    pub fn redriven_ms(&self) -> Option<Millis> {
+        self.history
+            .iter()
+            .rev()
+            .find(|event| event.event_type == REDRIVEN)
+            .map(|event| event.timestamp_ms)
+    }
 }

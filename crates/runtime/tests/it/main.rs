@@ -6,3 +6,4 @@ mod api;
 mod executions;
 mod harness;
 mod recovery;
+mod redrive;

@@ -164,16 +164,18 @@ fn redrive_status(execution: &ExecutionRecord) -> (Option<String>, Option<String
     if execution.kind == MachineType::Express {
         return (None, None);
     }
-    let reason = match execution.status {
+    match execution.status {
         ExecutionStatus::Running | ExecutionStatus::Succeeded | ExecutionStatus::PendingRedrive => {
-            format!(
-                "Execution is {} and cannot be redriven",
-                execution.status.as_str()
+            (
+                Some("NOT_REDRIVABLE".into()),
+                Some(format!(
+                    "Execution is {} and cannot be redriven",
+                    execution.status.as_str()
+                )),
             )
         }
-        _ => "Redrive is not supported by this version of Baton".to_string(),
-    };
-    (Some("NOT_REDRIVABLE".into()), Some(reason))
+        _ => (Some("REDRIVABLE".into()), None),
+    }
 }
 
 pub(crate) async fn describe(
@@ -341,17 +343,13 @@ pub(crate) async fn redrive(
     input: RedriveExecutionInput,
 ) -> Result<RedriveExecutionOutput, ApiError> {
     Arn::parse_kind(&input.execution_arn, Kind::Execution)?;
-    let execution = ctx
+    check_length("clientToken", input.client_token.as_deref(), 64)?;
+    let redrive_ms = ctx
         .runtime
-        .describe_execution(&input.execution_arn)
+        .redrive_execution(&input.execution_arn, input.client_token.as_deref())
         .await
         .or_api()?;
-    let reason = match redrive_status(&execution) {
-        (_, Some(reason)) => reason,
-        _ => "Express executions cannot be redriven".to_string(),
-    };
-    Err(ApiError::new(
-        ErrorCode::ExecutionNotRedrivable,
-        format!("Execution {} cannot be redriven: {reason}", execution.arn),
-    ))
+    Ok(RedriveExecutionOutput {
+        redrive_date: Timestamp(redrive_ms),
+    })
 }

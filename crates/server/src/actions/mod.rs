@@ -109,6 +109,7 @@ pub(crate) fn api_error(err: baton_runtime::Error) -> ApiError {
         E::TaskTimedOut(m) => (ErrorCode::TaskTimedOut, m),
         E::ResourceNotFound(m) => (ErrorCode::ResourceNotFound, m),
         E::ConflictException(m) => (ErrorCode::ConflictException, m),
+        E::ExecutionNotRedrivable(m) => (ErrorCode::ExecutionNotRedrivable, m),
         other => {
             tracing::error!("engine fault: {other}");
             return ApiError::internal();

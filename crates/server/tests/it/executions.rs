@@ -233,3 +233,114 @@ async fn start_sync_execution_on_the_sync_host() {
         .await;
     assert_eq!(reply.error(), "StateMachineTypeNotSupported");
 }
+
+#[tokio::test]
+async fn redrive_a_failed_execution() {
+    let server = start().await;
+    let activity = server.ok("CreateActivity", json!({"name": "work"})).await["activityArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let definition = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": activity, "End": true}}});
+    let machine = server.machine("redrive", &definition.to_string()).await;
+    let arn = server
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": machine, "name": "r"}),
+        )
+        .await["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let running = server
+        .call("RedriveExecution", json!({"executionArn": arn}))
+        .await;
+    assert_eq!(
+        (running.status, running.error()),
+        (400, "ExecutionNotRedrivable")
+    );
+
+    let task = server
+        .ok("GetActivityTask", json!({"activityArn": activity}))
+        .await;
+    server
+        .ok(
+            "SendTaskFailure",
+            json!({"taskToken": task["taskToken"], "error": "Boom"}),
+        )
+        .await;
+    let failed = server.wait(&arn).await;
+    assert_eq!(failed["status"], "FAILED");
+    assert_eq!(failed["redriveCount"], 0);
+    assert_eq!(failed["redriveStatus"], "REDRIVABLE");
+
+    let redriven = server
+        .ok(
+            "RedriveExecution",
+            json!({"executionArn": arn, "clientToken": "t-1"}),
+        )
+        .await;
+    assert!(is_recent_timestamp(&redriven["redriveDate"]), "{redriven}");
+    let described = server
+        .ok("DescribeExecution", json!({"executionArn": arn}))
+        .await;
+    assert_eq!(described["status"], "RUNNING");
+    assert_eq!(described["redriveCount"], 1);
+    assert_eq!(described["redriveDate"], redriven["redriveDate"]);
+    assert_eq!(described["redriveStatus"], "NOT_REDRIVABLE");
+    assert!(described.get("stopDate").is_none(), "{described}");
+    assert!(described.get("error").is_none(), "{described}");
+    let listed = server
+        .ok(
+            "ListExecutions",
+            json!({"stateMachineArn": machine, "redriveFilter": "REDRIVEN"}),
+        )
+        .await;
+    assert_eq!(listed["executions"][0]["redriveCount"], 1, "{listed}");
+
+    let history = server
+        .ok("GetExecutionHistory", json!({"executionArn": arn}))
+        .await;
+    let redrive_event = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "ExecutionRedriven")
+        .expect("an ExecutionRedriven event")
+        .clone();
+    assert_eq!(
+        redrive_event["executionRedrivenEventDetails"],
+        json!({"redriveCount": 1})
+    );
+
+    // Aborted executions can be redriven too.
+    server
+        .ok("StopExecution", json!({"executionArn": arn}))
+        .await;
+    server
+        .ok("RedriveExecution", json!({"executionArn": arn}))
+        .await;
+    let task = server
+        .ok("GetActivityTask", json!({"activityArn": activity}))
+        .await;
+    server
+        .ok(
+            "SendTaskSuccess",
+            json!({"taskToken": task["taskToken"], "output": "{}"}),
+        )
+        .await;
+    let done = server.wait(&arn).await;
+    assert_eq!(done["status"], "SUCCEEDED");
+    assert_eq!(done["redriveCount"], 2);
+    let succeeded = server
+        .call("RedriveExecution", json!({"executionArn": arn}))
+        .await;
+    assert_eq!(succeeded.error(), "ExecutionNotRedrivable");
+    let missing = server
+        .call(
+            "RedriveExecution",
+            json!({"executionArn": "arn:aws:states:us-east-1:000000000000:execution:redrive:nope"}),
+        )
+        .await;
+    assert_eq!(missing.error(), "ExecutionDoesNotExist");
+}
