@@ -350,9 +350,13 @@ def main():
     kill_walls = []
     lost_polls = []
 
+    all_tasks = 2 * (args.executions + len(reference_runs))
+    kills_during_work = []
+
     def killer():
         while len(kills) < args.kills and not stop.is_set():
-            time.sleep(rng.uniform(0.5, 3.0))
+            time.sleep(rng.uniform(0.3, 2.0))
+            kills_during_work.append(workers.answered < all_tasks)
             server.kill9()
             down = time.time()
             kills.append(down - began)
@@ -377,6 +381,8 @@ def main():
     if len(kills) < args.kills:
         stop.set()
         sys.exit(f"FAIL: only {len(kills)} kills before the deadline")
+    if sum(kills_during_work) < min(3, args.kills):
+        failures.append(f"only {sum(kills_during_work)} kills landed while activity tasks were outstanding")
 
     # 3. Let the work finish.
     while True:
@@ -430,7 +436,8 @@ def main():
     print("crash test summary")
     print(f"  seed                 {seed}")
     print(f"  executions           {args.executions} ({counts})")
-    print(f"  kill -9              {len(kills)} at {', '.join(f'{k:.1f}s' for k in kills)}")
+    print(f"  kill -9              {len(kills)} at {', '.join(f'{k:.1f}s' for k in kills)} "
+          f"({sum(kills_during_work)} while tasks were outstanding)")
     print(f"  server starts        {server.starts}")
     print(f"  started in           {start_secs:.1f}s; all finished after {finish_secs:.1f}s")
     print(f"  activity answers     {workers.answered} accepted, {workers.stale} refused as already closed")
