@@ -138,6 +138,9 @@ pub enum Error {
     /// `ConflictException`.
     #[error("{0}")]
     ConflictException(String),
+    /// `StateMachineTypeNotSupported` (an action Express machines do not support).
+    #[error("{0}")]
+    StateMachineTypeNotSupported(String),
     /// `ExecutionNotRedrivable`.
     #[error("{0}")]
     ExecutionNotRedrivable(String),

@@ -877,12 +877,14 @@ impl Runtime {
     ) -> Result<Listed<ExecutionRecord>, Error> {
         let reference = arn::parse_machine(&request.state_machine_arn)?;
         let store = &self.inner().store;
-        if store
-            .get_state_machine(reference.machine_arn())
-            .await?
-            .is_none()
-        {
+        let Some(machine) = store.get_state_machine(reference.machine_arn()).await? else {
             return Err(machine_missing(&request.state_machine_arn));
+        };
+        // Express executions are not listed: AWS keeps no record of them.
+        if machine.kind == MachineType::Express {
+            return Err(Error::StateMachineTypeNotSupported(
+                "This operation is not supported by this type of state machine".to_owned(),
+            ));
         }
         let filter = ExecutionFilter {
             state_machine_arn: Some(reference.machine_arn().to_owned()),
@@ -901,11 +903,17 @@ impl Runtime {
         ))
     }
 
-    /// `GetExecutionHistory`.
+    /// `GetExecutionHistory`. Express executions keep no history: their `express:` ARNs are
+    /// refused as AWS refuses them.
     pub async fn get_execution_history(
         &self,
         request: GetHistory,
     ) -> Result<Listed<HistoryRecord>, Error> {
+        if arn::check_execution(&request.execution_arn)?.kind == "express" {
+            return Err(Error::InvalidArn(
+                "Invalid Arn: 'Resource type not valid in this context: express'".to_owned(),
+            ));
+        }
         self.describe_execution(&request.execution_arn).await?;
         let page = page_request(&request.page)?;
         let after_id = match &page.after {

@@ -491,5 +491,32 @@ async fn express_executions_report_status_and_output_without_history() {
     let done = h.finished(&first.arn).await;
     assert_eq!(done.status, ExecutionStatus::Succeeded);
     assert_eq!(done.output.as_deref(), Some(r#"{"ok":true}"#));
-    assert!(h.history(&first.arn).await.is_empty());
+    // As on AWS, Express executions have no history to read and are not listed.
+    let history = h
+        .runtime
+        .get_execution_history(baton_runtime::GetHistory {
+            execution_arn: first.arn.clone(),
+            reverse: false,
+            page: Default::default(),
+        })
+        .await;
+    assert!(
+        matches!(&history, Err(baton_runtime::Error::InvalidArn(m)) if m.contains("express")),
+        "{history:?}"
+    );
+    let listed = h
+        .runtime
+        .list_executions(baton_runtime::ListExecutions {
+            state_machine_arn: machine.clone(),
+            status: None,
+            page: Default::default(),
+        })
+        .await;
+    assert!(
+        matches!(
+            listed,
+            Err(baton_runtime::Error::StateMachineTypeNotSupported(_))
+        ),
+        "{listed:?}"
+    );
 }

@@ -336,8 +336,7 @@ pub(crate) async fn history(
     })
 }
 
-/// Redriving is not supported yet: every execution reports `NOT_REDRIVABLE` (see
-/// DescribeExecution) and this action answers `ExecutionNotRedrivable` accordingly.
+/// `RedriveExecution`: the runtime continues the execution; the answer is its `redriveDate`.
 pub(crate) async fn redrive(
     ctx: &Ctx<'_>,
     input: RedriveExecutionInput,

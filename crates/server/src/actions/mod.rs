@@ -110,6 +110,7 @@ pub(crate) fn api_error(err: baton_runtime::Error) -> ApiError {
         E::ResourceNotFound(m) => (ErrorCode::ResourceNotFound, m),
         E::ConflictException(m) => (ErrorCode::ConflictException, m),
         E::ExecutionNotRedrivable(m) => (ErrorCode::ExecutionNotRedrivable, m),
+        E::StateMachineTypeNotSupported(m) => (ErrorCode::StateMachineTypeNotSupported, m),
         other => {
             tracing::error!("engine fault: {other}");
             return ApiError::internal();

@@ -344,3 +344,37 @@ async fn redrive_a_failed_execution() {
         .await;
     assert_eq!(missing.error(), "ExecutionDoesNotExist");
 }
+
+#[tokio::test]
+async fn express_executions_are_not_listed_and_have_no_history() {
+    let server = start().await;
+    let express = server.machine_of_type("quick", PASS, "EXPRESS").await;
+    let started = server
+        .ok(
+            "StartExecution",
+            json!({"stateMachineArn": express, "name": "e1"}),
+        )
+        .await;
+    let arn = started["executionArn"].as_str().unwrap().to_owned();
+    assert!(
+        arn.starts_with("arn:aws:states:us-east-1:000000000000:express:quick:e1:"),
+        "{arn}"
+    );
+    let listed = server
+        .call("ListExecutions", json!({"stateMachineArn": express}))
+        .await;
+    assert_eq!(
+        (listed.status, listed.error()),
+        (400, "StateMachineTypeNotSupported"),
+        "{:?}",
+        listed.body
+    );
+    let history = server
+        .call("GetExecutionHistory", json!({"executionArn": arn}))
+        .await;
+    assert_eq!((history.status, history.error()), (400, "InvalidArn"));
+    assert_eq!(
+        history.body["message"],
+        "Invalid Arn: 'Resource type not valid in this context: express'"
+    );
+}
