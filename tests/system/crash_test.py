@@ -21,6 +21,7 @@ import json
 import os
 import random
 
+import shutil
 import signal
 import socket
 import subprocess
@@ -450,6 +451,7 @@ def main():
         for line in failures[:30]:
             print("  " + line)
         sys.exit(1)
+    shutil.rmtree(work, ignore_errors=True)
     print("PASS")
 
 
