@@ -520,3 +520,31 @@ async fn express_executions_report_status_and_output_without_history() {
         "{listed:?}"
     );
 }
+
+#[tokio::test]
+async fn an_endless_loop_fails_at_the_history_limit() {
+    let h = Harness::memory().await;
+    let machine = h
+        .machine(
+            "endless",
+            r#"{"StartAt":"A","States":{
+                "A":{"Type":"Pass","Next":"B"},
+                "B":{"Type":"Choice","Default":"A",
+                     "Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Done"}]},
+                "Done":{"Type":"Succeed"}}}"#,
+        )
+        .await;
+    let run = h.start(&machine, "run", "{}").await;
+    let done = h.finished(&run.arn).await;
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    assert_eq!(done.error.as_deref(), Some("States.Runtime"));
+    let history = h.history(&run.arn).await;
+    assert_eq!(history.len() as u64, baton_interp::MAX_HISTORY_EVENTS);
+    assert_eq!(history.last().unwrap().event_type, "ExecutionFailed");
+    crate::harness::assert_well_formed(&history);
+    // Nothing is left to continue from within the limit.
+    assert!(matches!(
+        h.runtime.redrive_execution(&run.arn, None).await,
+        Err(baton_runtime::Error::ExecutionNotRedrivable(_))
+    ));
+}

@@ -205,6 +205,33 @@ async fn rejected_requests() {
             "TaskDoesNotExist",
             "",
         ),
+        // Payload limits count UTF-8 bytes and are checked before the token is looked up.
+        (
+            "AWSStepFunctions.SendTaskSuccess",
+            body(json!({"taskToken": "no-such-token", "output": big_input.clone()})),
+            "ValidationException",
+            "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to 262144",
+        ),
+        (
+            "AWSStepFunctions.SendTaskSuccess",
+            body(
+                json!({"taskToken": "no-such-token", "output": format!("\"{}\"", "é".repeat(131_072))}),
+            ),
+            "ValidationException",
+            "1 validation error detected: Value at 'output'",
+        ),
+        (
+            "AWSStepFunctions.SendTaskFailure",
+            body(json!({"taskToken": "no-such-token", "error": "e".repeat(257)})),
+            "ValidationException",
+            "1 validation error detected: Value at 'error'",
+        ),
+        (
+            "AWSStepFunctions.SendTaskFailure",
+            body(json!({"taskToken": "no-such-token", "cause": "c".repeat(32_769)})),
+            "ValidationException",
+            "1 validation error detected: Value at 'cause'",
+        ),
         (
             "AWSStepFunctions.SendTaskHeartbeat",
             body(json!({"taskToken": ""})),
