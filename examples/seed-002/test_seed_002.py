@@ -9,7 +9,8 @@ list-executions, the seed's other test inputs, a direct lambda invoke, and the c
 command as the seed writes it. The handlers' random outcomes (inventory, payment) are made
 certain through the functions' environment (update-function-configuration), never by editing
 the workflow. `--lambda-only` runs only the Lambda and IAM commands (for a server that does not
-serve Step Functions). `cargo run -p baton-lambda --example serve -- 4566` serves both.
+serve Step Functions). `cargo run --release -p baton-cli -- serve --listen 127.0.0.1:4566`
+serves both.
 Ends with `N passed, M failed`; exit code 1 when something failed.
 """
 

@@ -1,6 +1,7 @@
 //! Test harness: a local Lambda served on `127.0.0.1:0` (in front of a stand-in Step Functions
 //! router), a small keep-alive HTTP client, and zips built in memory. Shared with the
-//! benchmark (`benches/invoke.rs`).
+//! benchmark (`benches/invoke.rs`). Lambda in front of the real Step Functions API is tested
+//! through `baton serve` in `crates/cli/tests/it` (its `lambda` and `seeds` modules).
 
 #![allow(dead_code)] // Each user (tests, bench) needs a different part.
 
@@ -58,33 +59,6 @@ impl Harness {
         // A stand-in for the Step Functions API, to check that requests are told apart.
         let sfn = Router::new().route("/", post(|| async { "sfn" }));
         Harness::serve(dir, |_| async move { sfn }).await
-    }
-
-    /// Starts Lambda in front of the real Step Functions API: `baton_server::run` (in-memory
-    /// store, Lambda's dispatcher) on a private port, requests forwarded to it, as
-    /// `examples/serve.rs` does.
-    pub async fn start_with_step_functions() -> Harness {
-        let dir = tempfile::tempdir().expect("tempdir");
-        Harness::serve(dir, |lambda| async move {
-            let config = baton_runtime::Config {
-                dispatcher: std::sync::Arc::new(lambda.dispatcher()),
-                ..baton_runtime::Config::default()
-            };
-            let store = std::sync::Arc::new(baton_store::MemoryStore::new());
-            let runtime = baton_runtime::Runtime::open(store, config)
-                .await
-                .expect("runtime");
-            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-            let addr = listener.local_addr().expect("addr");
-            tokio::spawn(baton_server::run(
-                listener,
-                runtime,
-                baton_server::Config::default(),
-                std::future::pending(),
-            ));
-            Router::new().fallback(move |request: axum::extract::Request| forward(addr, request))
-        })
-        .await
     }
 
     async fn serve<F, Fut>(dir: tempfile::TempDir, inner: F) -> Harness
@@ -173,35 +147,6 @@ impl Harness {
             )
             .await
     }
-}
-
-/// Forwards `request` to the server at `addr`.
-async fn forward(addr: SocketAddr, request: axum::extract::Request) -> axum::response::Response {
-    let (parts, body) = request.into_parts();
-    let bytes = body.collect().await.expect("body").to_bytes();
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                v.to_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let reply = Client::new(addr)
-        .send(parts.method.as_str(), path, &headers, bytes.to_vec())
-        .await;
-    let mut response = axum::response::Response::new(axum::body::Body::from(reply.body));
-    *response.status_mut() = axum::http::StatusCode::from_u16(reply.status)
-        .unwrap_or(axum::http::StatusCode::BAD_GATEWAY);
-    *response.headers_mut() = reply.headers;
-    response
 }
 
 /// A response.
