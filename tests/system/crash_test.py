@@ -3,8 +3,10 @@
 every execution succeeded with a history identical in shape to an uninterrupted run.
 
 The machine mixes Wait states (1-3 s, taken from the input) and activity tasks answered by
-boto3 workers. A killer thread sends SIGKILL at random moments (at least --kills times) and
-restarts the server on the same data directory and port each time. Clients retry through the
+boto3 workers. A killer thread sends SIGKILL --kills times at random points of progress (the
+first while executions are still being started, the others after a random fraction of the
+activity tasks were answered, some during recovery) and restarts the server on the same data
+directory and port each time. Clients retry through the
 outages: StartExecution by name (same name and input is the same execution), GetActivityTask
 and SendTaskSuccess until the server answers. After the run every execution must be SUCCEEDED,
 its output what the workers computed, and its history the reference event-type sequence of an
@@ -354,9 +356,23 @@ def main():
     all_tasks = 2 * (args.executions + len(reference_runs))
     kills_during_work = []
 
+    # Kill when the workers have answered a random fraction of all tasks, so that every kill
+    # lands while work is outstanding (some right after a restart, during recovery).
+    # The first kill lands while StartExecution calls are still being made.
+    thresholds = [("started", rng.uniform(0.2, 0.8) * args.executions)]
+    thresholds += [("answered", f * all_tasks) for f in sorted(rng.uniform(0.02, 0.9) for _ in range(args.kills - 1))]
+
+    def progress(kind):
+        return len(started) if kind == "started" else workers.answered
+
     def killer():
-        while len(kills) < args.kills and not stop.is_set():
-            time.sleep(rng.uniform(0.3, 2.0))
+        for kind, threshold in thresholds:
+            while progress(kind) < threshold and not stop.is_set():
+                time.sleep(0.005)
+            if stop.is_set():
+                return
+            if kind == "answered":
+                time.sleep(rng.uniform(0.0, 0.3))
             kills_during_work.append(workers.answered < all_tasks)
             server.kill9()
             down = time.time()
@@ -364,8 +380,9 @@ def main():
             kill_walls.append(down)
             time.sleep(rng.uniform(0.0, 0.5))
             up = server.start()
-            log(f"kill -9 #{len(kills)} at {time.strftime('%H:%M:%S', time.localtime(down))}.{int(down * 1000) % 1000:03d} ({down - began:.1f}s); listening again after {up - down:.2f}s; "
-                f"{len(started)}/{args.executions} started")
+            log(f"kill -9 #{len(kills)} at {time.strftime('%H:%M:%S', time.localtime(down))}.{int(down * 1000) % 1000:03d} ({down - began:.1f}s); "
+                f"listening again after {up - down:.2f}s; {len(started)}/{args.executions} started, "
+                f"{workers.answered}/{all_tasks} tasks answered")
 
     run_began = time.time()
     killer_thread = threading.Thread(target=killer, daemon=True)
