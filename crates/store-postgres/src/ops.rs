@@ -903,6 +903,14 @@ pub(crate) async fn apply_commit<C: GenericClient>(
         );
     }
 
+    // A commit carrying an ExecutionRedriven event counts the redrive (the store contract).
+    if let Some(redriven) = commit.redriven_ms() {
+        pipeline.push(
+            "UPDATE executions SET redrive_count = redrive_count + 1, redrive_ms = $2 WHERE id = $1",
+            vec![Box::new(id), Box::new(redriven)],
+        );
+    }
+
     if terminal {
         pipeline.push(
             "DELETE FROM timers WHERE execution_id = $1",
