@@ -124,14 +124,31 @@ fn serve_restart_and_terminate() {
 
 #[test]
 fn rejects_bad_flags() {
-    let output = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(["serve", "--account", "12", "--data-dir"])
-        .arg(tempfile::tempdir().unwrap().path())
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--account must be 12 digits"), "{stderr}");
+    let dir = tempfile::tempdir().unwrap();
+    let rows: [(&[&str], &str); 4] = [
+        (&["--account", "12"], "--account must be 12 digits"),
+        (
+            &["--region", "US East"],
+            "--region must look like us-east-1",
+        ),
+        (
+            &["--endpoint-url", "127.0.0.1:8083"],
+            "--endpoint-url must start with http:// or https://",
+        ),
+        (&["--lambda-workers", "0"], "--lambda-workers"),
+    ];
+    for (flags, message) in rows {
+        let output = Command::new(env!("CARGO_BIN_EXE_baton"))
+            .arg("serve")
+            .args(flags)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{flags:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(message), "{flags:?}: {stderr}");
+    }
 }
 
 /// The JSON body of a `HTTP/1.1 200` response.
