@@ -27,6 +27,8 @@ pub const MACHINE_PREFIX: &str = "arn:aws:states:us-east-1:000000000000:stateMac
 /// A running `baton serve`; killed when dropped.
 pub struct Baton {
     child: Child,
+    /// `127.0.0.1:PORT`.
+    pub address: String,
     /// An SDK client for it.
     pub client: Client,
     _data: tempfile::TempDir,
@@ -87,6 +89,7 @@ impl Baton {
         let client = client(&endpoint);
         Some(Baton {
             child,
+            address,
             client,
             _data: data,
         })
@@ -94,7 +97,21 @@ impl Baton {
 }
 
 impl Drop for Baton {
+    /// SIGTERM (so that Lambda workers stop with the server), then SIGKILL after 10 s.
     fn drop(&mut self) {
+        let terminated = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|status| status.success());
+        if terminated {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -4,6 +4,7 @@
 mod harness;
 
 mod activities;
+mod callbacks;
 mod errors;
 mod executions;
 mod state_machines;
