@@ -10,6 +10,8 @@ pub(crate) struct StateContext<'a> {
     pub(crate) info: &'a ExecutionInfo,
     /// `$$.Execution.RedriveCount`.
     pub(crate) redrive_count: u64,
+    /// A caller-supplied context object that replaces the built one.
+    pub(crate) given: Option<&'a Value>,
     pub(crate) execution_input: &'a Value,
     pub(crate) start_time: Millis,
     pub(crate) state_name: &'a str,
@@ -23,6 +25,9 @@ impl StateContext<'_> {
     /// Builds the context object with AWS's member order.
     /// Builds the context object; `with_input` includes `Execution.Input`.
     pub(crate) fn build(&self, with_input: bool) -> Value {
+        if let Some(given) = self.given {
+            return given.clone();
+        }
         // Express executions (ARNs with `:express:`) cannot be redriven: AWS shows no
         // RedriveCount for them and orders the members differently.
         let express = self.info.execution_arn.contains(":express:");

@@ -46,6 +46,8 @@ pub(crate) struct Engine {
     redrive_point: Option<Box<Frame>>,
     /// How many times the execution has been redriven.
     redrives: u64,
+    /// A caller-supplied context object (TestState), used instead of the built one.
+    context: Option<Payload>,
     /// Set once the history is one event short of [`crate::MAX_HISTORY_EVENTS`].
     history_full: bool,
     tasks: BTreeMap<TaskId, RunId>,
@@ -134,12 +136,13 @@ enum Outcome {
 }
 
 impl Engine {
-    pub(crate) fn start(
+    pub(crate) fn start_with(
         machine: Arc<StateMachine>,
         info: ExecutionInfo,
         input: Value,
         now: Millis,
         entropy: Entropy,
+        options: crate::StartOptions,
     ) -> (Engine, Transition) {
         let input = Arc::new(input);
         let mut engine = Engine {
@@ -155,6 +158,7 @@ impl Engine {
             runs: Vec::new(),
             redrive_point: None,
             redrives: 0,
+            context: options.context.map(Arc::new),
             history_full: false,
             tasks: BTreeMap::new(),
             timers: BTreeMap::new(),
@@ -371,6 +375,7 @@ impl Engine {
         StateContext {
             info: &self.info,
             redrive_count: self.info.redrive_count + self.redrives,
+            given: self.context.as_deref(),
             execution_input: &self.input,
             start_time: self.start_time,
             state_name: &state.name,

@@ -87,6 +87,14 @@ impl ExecutionInfo {
     }
 }
 
+/// How to start an execution beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// A context object used as is instead of the one the interpreter builds: `$$` and
+    /// `$states.context` read it (TestState's `context` option).
+    pub context: Option<Value>,
+}
+
 /// Where an execution is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
@@ -225,7 +233,20 @@ impl Execution {
         now: Millis,
         entropy: Entropy,
     ) -> (Execution, Transition) {
-        let (inner, transition) = engine::Engine::start(machine, info, input, now, entropy);
+        Execution::start_with(machine, info, input, now, entropy, StartOptions::default())
+    }
+
+    /// Starts an execution with [`StartOptions`] (TestState's caller-supplied context object).
+    pub fn start_with(
+        machine: Arc<StateMachine>,
+        info: ExecutionInfo,
+        input: Value,
+        now: Millis,
+        entropy: Entropy,
+        options: StartOptions,
+    ) -> (Execution, Transition) {
+        let (inner, transition) =
+            engine::Engine::start_with(machine, info, input, now, entropy, options);
         (Execution { inner }, transition)
     }
 

@@ -11,7 +11,8 @@
 //!
 //! `inspectionData` (DEBUG and TRACE levels) holds what the history shows exactly: the state's
 //! `input`, a Task's `result`, and the `variables` after the state. The intermediate values
-//! (`afterInputPath`, `afterParameters`, ...) and the `context` option are not supported yet.
+//! (`afterInputPath`, `afterParameters`, ...) are not reported yet. The `context` option is the
+//! context object the state reads (`$$`, `$states.context`), used as given.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -58,12 +59,19 @@ struct Outcome {
 pub(crate) async fn run(ctx: &Ctx<'_>, input: TestStateInput) -> Result<TestStateOutput, ApiError> {
     let level = InspectionLevel::parse_opt(input.inspection_level.as_deref())?
         .unwrap_or(InspectionLevel::Info);
-    if input.context.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::ValidationException,
-            "The 'context' option of TestState is not supported by this version of Baton",
-        ));
-    }
+    // `context`: a context object the tested state reads as `$$` / `$states.context`.
+    let context = match input.context.as_deref() {
+        None => None,
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(value @ Value::Object(_)) => Some(value),
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::ValidationException,
+                    "context must be a JSON object",
+                ));
+            }
+        },
+    };
     let state_input = parse_input(input.input.as_deref())?;
     let variables = match input.variables.as_deref() {
         None => Map::new(),
@@ -112,6 +120,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, input: TestStateInput) -> Result<TestStat
         &name,
         mock.as_ref(),
         variables,
+        context,
     )?;
     let text = |value: &Value| value.to_string();
     let inspection = (level != InspectionLevel::Info).then(|| {
@@ -275,9 +284,12 @@ fn execute(
     name: &str,
     mock: Option<&Mock>,
     mut variables: Map<String, Value>,
+    context: Option<Value>,
 ) -> Result<Outcome, ApiError> {
     let now = now_ms();
-    let (mut execution, first) = Execution::start(machine, info, input, now, entropy());
+    let options = baton_interp::StartOptions { context };
+    let (mut execution, first) =
+        Execution::start_with(machine, info, input, now, entropy(), options);
     let mut history: Vec<HistoryEvent> = first.events.clone();
     let mut queue = VecDeque::new();
     let mut retriable = false;

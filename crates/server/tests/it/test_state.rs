@@ -20,6 +20,22 @@ async fn test_state_table() {
     // (request, expected status, output, nextState, error)
     let rows: Vec<Row> = vec![
         (
+            json!({"definition": r#"{"Type":"Pass","Parameters":{"name.$":"$$.Execution.Name","item.$":"$$.Map.Item.Value"},"End":true}"#,
+                   "context": r#"{"Execution":{"Name":"given"},"Map":{"Item":{"Index":0,"Value":"x"}}}"#}),
+            "SUCCEEDED",
+            Some(json!({"name": "given", "item": "x"})),
+            None,
+            None,
+        ),
+        (
+            json!({"definition": r#"{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $states.context.Execution.Name %}","End":true}"#,
+                   "context": r#"{"Execution":{"Name":"given"}}"#}),
+            "SUCCEEDED",
+            Some(json!("given")),
+            None,
+            None,
+        ),
+        (
             json!({"definition": r#"{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.a, $.b)"},"Next":"After"}"#, "input": r#"{"a":1,"b":2}"#}),
             "SUCCEEDED",
             Some(json!({"sum": 3})),
