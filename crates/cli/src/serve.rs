@@ -25,6 +25,12 @@ pub(crate) struct Args {
     /// Directory holding the database (created if missing).
     #[arg(long, env = "BATON_DATA_DIR", default_value = "./baton-data")]
     data_dir: PathBuf,
+    /// Keep executions in PostgreSQL instead of SQLite in the data directory, e.g.
+    /// `postgres://postgres@127.0.0.1:5432/baton`. Lambda code and logs stay in the data
+    /// directory. One node per database for now: several nodes are fenced (never write
+    /// conflicting history) but do not yet share work.
+    #[arg(long, env = "BATON_DATABASE")]
+    database: Option<String>,
     /// Region in ARNs for requests whose signature names none.
     #[arg(long, env = "BATON_REGION", default_value = "us-east-1")]
     region: String,
@@ -57,7 +63,29 @@ pub(crate) fn run(args: Args) -> anyhow::Result<()> {
     runtime.block_on(serve(args))
 }
 
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 fn check(args: &Args) -> anyhow::Result<()> {
+    if let Some(url) = &args.database
+        && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        bail!(
+            "--database must be a postgres:// URL, got {:?}",
+            redact(url)
+        );
+    }
     if args.account.len() != 12 || !args.account.bytes().all(|b| b.is_ascii_digit()) {
         bail!("--account must be 12 digits, got {:?}", args.account);
     }
@@ -80,9 +108,20 @@ fn check(args: &Args) -> anyhow::Result<()> {
 async fn serve(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
-    let path = args.data_dir.join(DATABASE);
-    let store = baton_store_sqlite::SqliteStore::open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+    let store: Arc<dyn baton_store::Store> = match &args.database {
+        Some(url) => Arc::new(
+            baton_store_postgres::PgStore::connect(url)
+                .await
+                .with_context(|| format!("cannot open the database {}", redact(url)))?,
+        ),
+        None => {
+            let path = args.data_dir.join(DATABASE);
+            Arc::new(
+                baton_store_sqlite::SqliteStore::open(&path)
+                    .with_context(|| format!("cannot open {}", path.display()))?,
+            )
+        }
+    };
     let lambda = baton_lambda::Lambda::open(
         &args.data_dir,
         baton_lambda::Config {
@@ -101,7 +140,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         dispatcher: Arc::new(lambda.dispatcher()),
         ..Default::default()
     };
-    let runtime = baton_runtime::Runtime::open(Arc::new(store), config)
+    let runtime = baton_runtime::Runtime::open(store, config)
         .await
         .context("cannot start the runtime")?;
     let listener = TcpListener::bind(&args.listen)

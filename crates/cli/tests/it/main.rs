@@ -354,3 +354,53 @@ fn run_and_validate_locally() {
     assert!(baton(&["validate", "-"], activity).0);
     assert!(!baton(&["validate", "--express", "-"], activity).0);
 }
+
+/// `baton serve --database postgres://...`: state machines and executions live in PostgreSQL
+/// and survive a restart. Runs when `BATON_TEST_POSTGRES` names a database (CI sets it).
+#[test]
+fn serve_on_postgres() {
+    let Some(url) = std::env::var_os("BATON_TEST_POSTGRES") else {
+        eprintln!("skipping serve_on_postgres: BATON_TEST_POSTGRES is not set");
+        return;
+    };
+    let url = url.to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("pg{}", std::process::id());
+    let env = [("BATON_DATABASE", url.as_str())];
+    let (baton, _) = start(dir.path(), &env);
+    let definition =
+        r#"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Result\":42,\"End\":true}}}"#;
+    let created = baton.call(
+        "CreateStateMachine",
+        &format!(r#"{{"name":"{name}","definition":"{definition}","roleArn":"arn:aws:iam::000000000000:role/r"}}"#),
+    );
+    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+    let arn = format!("arn:aws:states:us-east-1:000000000000:stateMachine:{name}");
+    let started = baton.call(
+        "StartExecution",
+        &format!(r#"{{"stateMachineArn":"{arn}","name":"run"}}"#),
+    );
+    assert!(started.starts_with("HTTP/1.1 200"), "{started}");
+    let (status, _) = baton.terminate();
+    assert!(status.success());
+    assert!(
+        !dir.path().join("baton.db").exists(),
+        "SQLite must not be used"
+    );
+
+    let (baton, _) = start(dir.path(), &env);
+    let execution = format!("arn:aws:states:us-east-1:000000000000:execution:{name}:run");
+    let described = baton.call(
+        "DescribeExecution",
+        &format!(r#"{{"executionArn":"{execution}"}}"#),
+    );
+    assert!(described.contains(r#""status":"SUCCEEDED""#), "{described}");
+    assert!(described.contains(r#""output":"42""#), "{described}");
+    let deleted = baton.call(
+        "DeleteStateMachine",
+        &format!(r#"{{"stateMachineArn":"{arn}"}}"#),
+    );
+    assert!(deleted.starts_with("HTTP/1.1 200"), "{deleted}");
+    let (status, _) = baton.terminate();
+    assert!(status.success());
+}
