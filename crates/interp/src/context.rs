@@ -12,6 +12,9 @@ pub(crate) struct StateContext<'a> {
     pub(crate) redrive_count: u64,
     /// A caller-supplied context object that replaces the built one.
     pub(crate) given: Option<&'a Value>,
+    /// The time of the event being handled: what JSONata's `$now()` and `$millis()` return,
+    /// so a replay evaluates them the same way.
+    pub(crate) now: Millis,
     pub(crate) execution_input: &'a Value,
     pub(crate) start_time: Millis,
     pub(crate) state_name: &'a str,

@@ -376,6 +376,7 @@ impl Engine {
             info: &self.info,
             redrive_count: self.info.redrive_count + self.redrives,
             given: self.context.as_deref(),
+            now: self.now,
             execution_input: &self.input,
             start_time: self.start_time,
             state_name: &state.name,

@@ -282,7 +282,11 @@ impl<'a> Scope<'a> {
         }
         let rng = &mut *self.rng;
         let mut random = || rng.next_u64();
-        expr.evaluate(self.input, &bindings, &mut random).map_err(|e| {
+        let options = baton_jsonata::Options {
+            now_millis: Some(self.context.now),
+            ..Default::default()
+        };
+        expr.evaluate_with(Some(self.input), &bindings, &options, &mut random).map_err(|e| {
             if e.code == baton_jsonata::UNSUPPORTED_RESULT {
                 return Failure::query(
                     field,

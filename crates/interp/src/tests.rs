@@ -334,3 +334,22 @@ fn history_is_capped_at_the_aws_limit() {
     assert_eq!(t.events.last().unwrap().ty.as_str(), "ExecutionFailed");
     assert!(!execution.can_redrive());
 }
+
+#[test]
+fn jsonata_clock_is_the_event_time() {
+    let m = machine(
+        r#"{"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Pass",
+            "Output":{"millis":"{% $millis() %}","now":"{% $now() %}"},"End":true}}}"#,
+    );
+    let (execution, _) = Execution::start(
+        m,
+        ExecutionInfo::example(),
+        json!({}),
+        1_700_000_000_123,
+        [0; 32],
+    );
+    assert_eq!(
+        execution.output(),
+        Some(&json!({"millis": 1_700_000_000_123_i64, "now": "2023-11-14T22:13:20.123Z"}))
+    );
+}
