@@ -472,7 +472,36 @@ impl Runtime {
             MachineRef::Unqualified { arn } => {
                 store.delete_state_machine(&arn).await?;
             }
-            MachineRef::Version { .. } => {
+            MachineRef::Version {
+                machine_arn: unqualified,
+                ..
+            } => {
+                // As on AWS, a version an alias routes to cannot be deleted.
+                let mut referencing = Vec::new();
+                let mut request = PageRequest::first(100);
+                loop {
+                    let page = store.list_aliases(&unqualified, request).await?;
+                    for alias in &page.items {
+                        if alias.routes.iter().any(|r| r.version_arn == machine_arn) {
+                            referencing.push(alias.arn.clone());
+                        }
+                    }
+                    match page.next {
+                        Some(after) => {
+                            request = PageRequest {
+                                after: Some(after),
+                                limit: 100,
+                            }
+                        }
+                        None => break,
+                    }
+                }
+                if !referencing.is_empty() {
+                    return Err(Error::ConflictException(format!(
+                        "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{}]",
+                        referencing.join(", ")
+                    )));
+                }
                 store.delete_version(machine_arn).await?;
             }
             MachineRef::Alias { .. } => {
