@@ -1177,8 +1177,7 @@ impl Engine {
             (TimerPurpose::Wait, Waiting::Timer(t)) if *t == timer => {
                 let machine = self.run(run).machine.clone();
                 let state = machine.state(frame.state);
-                let input = frame.input.clone();
-                states::finish_wait(self, run, state, *frame, input);
+                states::finish_wait(self, run, state, *frame);
                 self.ready.push_back(run);
             }
             (TimerPurpose::Retry, Waiting::Retry(t)) if *t == timer => {

@@ -36,10 +36,8 @@ impl Children {
 pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut Frame) -> Outcome {
     match &state.kind {
         Kind::Parallel(parallel) => {
-            let input = match branch_input(engine, id, state, frame) {
-                Ok(v) => v,
-                Err(f) => return Outcome::Failed(f),
-            };
+            // Each branch receives the effective input (InputPath, Parameters).
+            let input = frame.effective.clone();
             engine.push_event(Some(id), EventType::ParallelStateStarted, Details::None);
             if parallel.branches.is_empty() {
                 engine.push_event(Some(id), EventType::ParallelStateSucceeded, Details::None);
@@ -77,17 +75,6 @@ pub(super) fn execute(engine: &mut Engine, id: RunId, state: &State, frame: &mut
         },
         _ => Outcome::Failed(Failure::runtime("not a Parallel or Map state")),
     }
-}
-
-/// The input each Parallel branch receives: the effective input (InputPath, Parameters).
-fn branch_input(
-    engine: &mut Engine,
-    _id: RunId,
-    _state: &State,
-    frame: &Frame,
-) -> Result<Payload, Failure> {
-    let _ = engine;
-    Ok(frame.effective.clone())
 }
 
 fn start_map(

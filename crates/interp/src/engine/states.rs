@@ -204,13 +204,7 @@ fn execute_wait(
 }
 
 /// The Wait state's timer fired.
-pub(super) fn finish_wait(
-    engine: &mut Engine,
-    id: RunId,
-    state: &State,
-    frame: Frame,
-    _input: Arc<Value>,
-) {
+pub(super) fn finish_wait(engine: &mut Engine, id: RunId, state: &State, frame: Frame) {
     let result = frame.effective.clone();
     engine.complete(id, state, frame, result);
 }
