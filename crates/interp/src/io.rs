@@ -108,6 +108,9 @@ pub(crate) struct Scope<'a> {
     pub(crate) result: Option<&'a Value>,
     /// `$states.errorOutput` (JSONata, in a Catch).
     pub(crate) error_output: Option<&'a Value>,
+    /// `$states` and the variables converted for JSONata once, on the first expression; every
+    /// expression of the scope evaluates on it.
+    jsonata_data: OnceCell<baton_jsonata::Prepared<'static>>,
 }
 
 impl<'a> Scope<'a> {
@@ -126,6 +129,7 @@ impl<'a> Scope<'a> {
             rng,
             result: None,
             error_output: None,
+            jsonata_data: OnceCell::new(),
         }
     }
 
@@ -265,28 +269,33 @@ impl<'a> Scope<'a> {
         expr: &Expression,
         field: &str,
     ) -> Result<Option<Value>, Failure> {
-        let mut states = Map::new();
-        states.insert("input".into(), self.input.clone());
-        states.insert("context".into(), self.context_value().clone());
-        if let Some(result) = self.result {
-            states.insert("result".into(), result.clone());
+        if self.jsonata_data.get().is_none() {
+            let mut states = Map::new();
+            states.insert("input".into(), self.input.clone());
+            states.insert("context".into(), self.context_value().clone());
+            if let Some(result) = self.result {
+                states.insert("result".into(), result.clone());
+            }
+            if let Some(error_output) = self.error_output {
+                states.insert("errorOutput".into(), error_output.clone());
+            }
+            let mut bindings = Bindings::default();
+            bindings.vars.reserve(self.vars.len() + 1);
+            bindings.vars.push(("states".into(), Value::Object(states)));
+            for (name, value) in self.vars.iter() {
+                bindings.vars.push((name.clone(), value.clone()));
+            }
+            let data = baton_jsonata::Prepared::owned(Some(self.input), &bindings);
+            let _ = self.jsonata_data.set(data);
         }
-        if let Some(error_output) = self.error_output {
-            states.insert("errorOutput".into(), error_output.clone());
-        }
-        let mut bindings = Bindings::default();
-        bindings.vars.reserve(self.vars.len() + 1);
-        bindings.vars.push(("states".into(), Value::Object(states)));
-        for (name, value) in self.vars.iter() {
-            bindings.vars.push((name.clone(), value.clone()));
-        }
+        let data = self.jsonata_data.get().expect("set above");
         let rng = &mut *self.rng;
         let mut random = || rng.next_u64();
         let options = baton_jsonata::Options {
             now_millis: Some(self.context.now),
             ..Default::default()
         };
-        expr.evaluate_with(Some(self.input), &bindings, &options, &mut random).map_err(|e| {
+        expr.evaluate_prepared(data, &options, &mut random).map_err(|e| {
             if e.code == baton_jsonata::UNSUPPORTED_RESULT {
                 return Failure::query(
                     field,

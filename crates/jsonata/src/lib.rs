@@ -119,6 +119,24 @@ impl<'a> Prepared<'a> {
     }
 }
 
+impl Prepared<'static> {
+    /// Converts `input` (`None`: undefined) and `bindings` into data that borrows nothing (no
+    /// origin tracking), so it can be kept beside the values it came from: the interpreter
+    /// converts a state's `$states` once and evaluates all of the state's expressions on it.
+    pub fn owned(input: Option<&Value>, bindings: &Bindings) -> Prepared<'static> {
+        Prepared {
+            input: input.map_or(JValue::Undefined, convert::to_jvalue),
+            vars: bindings
+                .vars
+                .iter()
+                .map(|(name, value)| (name.clone(), convert::to_jvalue(value)))
+                .collect(),
+            origins: convert::Origins::default(),
+            replaced: Vec::new(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Prepared<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let names: Vec<&str> = self.vars.iter().map(|(name, _)| name.as_str()).collect();
