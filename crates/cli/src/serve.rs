@@ -27,10 +27,18 @@ pub(crate) struct Args {
     data_dir: PathBuf,
     /// Keep executions in PostgreSQL instead of SQLite in the data directory, e.g.
     /// `postgres://postgres@127.0.0.1:5432/baton`. Lambda code and logs stay in the data
-    /// directory. One node per database for now: several nodes are fenced (never write
-    /// conflicting history) but do not yet share work.
+    /// directory. Several nodes may share one database: they share executions, timers,
+    /// callbacks and activity tasks, and any node answers any call.
     #[arg(long, env = "BATON_DATABASE")]
     database: Option<String>,
+    /// With --database: this node's label (its id is the label and a random suffix).
+    #[arg(long, env = "BATON_NODE_ID", default_value = "baton")]
+    node_id: String,
+    /// With --database: the node's lease in milliseconds. A node that dies is taken over by
+    /// the others after at most this long; a node that stops cleanly, at once.
+    #[arg(long, env = "BATON_LEASE_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(300..=3_600_000))]
+    lease_ms: u64,
     /// Region in ARNs for requests whose signature names none.
     #[arg(long, env = "BATON_REGION", default_value = "us-east-1")]
     region: String,
@@ -108,18 +116,22 @@ fn check(args: &Args) -> anyhow::Result<()> {
 async fn serve(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
-    let store: Arc<dyn baton_store::Store> = match &args.database {
-        Some(url) => Arc::new(
-            baton_store_postgres::PgStore::connect(url)
-                .await
-                .with_context(|| format!("cannot open the database {}", redact(url)))?,
-        ),
+    let (store, cluster): (Arc<dyn baton_store::Store>, _) = match &args.database {
+        Some(url) => {
+            let store = Arc::new(
+                baton_store_postgres::PgStore::connect(url)
+                    .await
+                    .with_context(|| format!("cannot open the database {}", redact(url)))?,
+            );
+            let mut cluster = baton_runtime::ClusterConfig::new(store.clone(), &args.node_id);
+            cluster.lease = std::time::Duration::from_millis(args.lease_ms);
+            (store as Arc<dyn baton_store::Store>, Some(cluster))
+        }
         None => {
             let path = args.data_dir.join(DATABASE);
-            Arc::new(
-                baton_store_sqlite::SqliteStore::open(&path)
-                    .with_context(|| format!("cannot open {}", path.display()))?,
-            )
+            let store = baton_store_sqlite::SqliteStore::open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            (Arc::new(store) as Arc<dyn baton_store::Store>, None)
         }
     };
     let lambda = baton_lambda::Lambda::open(
@@ -138,6 +150,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         region: args.region.clone(),
         account: args.account.clone(),
         dispatcher: Arc::new(lambda.dispatcher()),
+        cluster,
         ..Default::default()
     };
     let runtime = baton_runtime::Runtime::open(store, config)
@@ -157,7 +170,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let functions = lambda.functions().len();
     tracing::info!(
         %address, %endpoint, data = %args.data_dir.display(), region = %args.region, functions,
-        "baton is listening"
+        node = runtime.node_id().unwrap_or("-"), "baton is listening"
     );
     let server_config = baton_server::Config {
         region: args.region,
@@ -176,7 +189,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             stopping_tx.send_replace(true);
         })
         .await;
-    runtime.shutdown();
+    if let Err(error) = runtime.close().await {
+        tracing::warn!(%error, "could not hand this node's executions over");
+    }
     // Idle workers exit now; any still running are killed when the async runtime drops
     // their tasks as `baton` exits.
     lambda.shutdown();

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use baton_asl::{Resource, StateMachine};
 use baton_interp::{Command, Entropy, Event, Execution, ExecutionInfo, Status, Transition};
+use baton_store::cluster::Ownership;
 use baton_store::{
     Commit, ExecutionOutcome, ExecutionRecord, ExecutionStatus, InboxRecord, MachineType, Millis,
     PageRequest, Store, TaskRecord, TaskState, TaskUpdate,
@@ -47,6 +48,8 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) dispatcher: Arc<dyn TaskDispatcher>,
     pub(crate) settings: Settings,
+    /// Set when several nodes share the store (cluster mode).
+    pub(crate) node: Option<crate::cluster::Node>,
     pub(crate) this: Weak<Inner>,
     slots: Mutex<HashMap<Arc<str>, Arc<SlotCell>>>,
     tick: AtomicU64,
@@ -68,7 +71,7 @@ struct SlotCell {
 }
 
 /// A cached, running execution.
-struct Live {
+pub(crate) struct Live {
     execution: Execution,
     /// Express executions keep no history rows.
     express: bool,
@@ -96,6 +99,25 @@ pub(crate) enum Delivered {
     Ignored,
     /// The execution is not running.
     NotRunning,
+    /// Another node owns the execution: the event was queued in its mailbox, and that node
+    /// applies it (or ignores it, as the interpreter decides).
+    Queued,
+}
+
+/// Where an execution that is not cached here is.
+pub(crate) enum Presence {
+    /// Loaded (and, in cluster mode, owned by this node).
+    Live(Box<Live>),
+    /// It exists but is not running.
+    NotRunning,
+    /// A live node owns it (cluster mode).
+    Elsewhere,
+}
+
+/// A committed step: what the caller must carry out after releasing the execution's lock.
+pub(crate) struct Stepped {
+    transition: Transition,
+    status: ExecutionStatus,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -135,12 +157,14 @@ impl Inner {
         clock: Arc<dyn Clock>,
         dispatcher: Arc<dyn TaskDispatcher>,
         settings: Settings,
+        node: Option<crate::cluster::Node>,
     ) -> Arc<Inner> {
         Arc::new_cyclic(|this| Inner {
             store,
             clock,
             dispatcher,
             settings,
+            node,
             this: this.clone(),
             slots: Mutex::new(HashMap::new()),
             tick: AtomicU64::new(0),
@@ -220,9 +244,41 @@ impl Inner {
         slots.insert(Arc::from(execution_arn), Arc::clone(&cell));
         let capacity = self.settings.cache_capacity;
         if slots.len() > capacity + capacity / 8 + 1 {
-            evict(&mut slots, capacity);
+            let evicted = evict(&mut slots, capacity);
+            drop(slots);
+            self.release_all(evicted);
         }
         cell
+    }
+
+    /// Cluster mode: gives up ownership of executions no longer cached here, so that events
+    /// for them are applied wherever they arrive instead of queued for this node.
+    fn release_all(&self, evicted: Vec<Arc<str>>) {
+        let (Some(node), Some(inner)) = (&self.node, self.this.upgrade()) else {
+            return;
+        };
+        let cluster = Arc::clone(&node.cluster);
+        let id = node.id.clone();
+        tokio::spawn(async move {
+            for arn in evicted {
+                // A cell made again meanwhile means the execution is in use here again.
+                if inner.is_cached(&arn) {
+                    continue;
+                }
+                let _ = cluster.release_execution(&id, &arn).await;
+            }
+        });
+    }
+
+    /// Whether the execution has a cell in the cache (loaded or being loaded).
+    pub(crate) fn is_cached(&self, execution_arn: &str) -> bool {
+        lock(&self.slots).contains_key(execution_arn)
+    }
+
+    /// Drops every cached execution nobody is using (cluster mode, after the lease lapsed:
+    /// other nodes may have advanced them).
+    pub(crate) fn forget_idle(&self) {
+        lock(&self.slots).retain(|_, cell| Arc::strong_count(cell) > 1);
     }
 
     /// How many executions are cached in memory.
@@ -350,6 +406,27 @@ impl Inner {
                 record.status.as_str()
             )));
         }
+        if let Some(node) = &self.node {
+            let now = self.clock.now_ms();
+            match node
+                .cluster
+                .acquire_execution(&node.id, execution_arn, now)
+                .await?
+            {
+                Ownership::Acquired => {}
+                Ownership::OwnedBy(owner) => {
+                    return Err(Error::ConflictException(format!(
+                        "Execution {execution_arn} is being changed by node {owner}; try again"
+                    )));
+                }
+                Ownership::NotFound | Ownership::LeaseLapsed => {
+                    return Err(Error::Internal(format!(
+                        "node {} cannot take {execution_arn} to redrive it",
+                        node.id
+                    )));
+                }
+            }
+        }
         let mut live = self.replay(&record).await?;
         if !live.execution.can_redrive() {
             return Err(not_redrivable(
@@ -398,7 +475,7 @@ impl Inner {
                 cause: None,
             });
         }
-        self.store.commit(commit).await?;
+        self.commit(commit, Vec::new()).await?;
         self.commits.fetch_add(1, Ordering::Relaxed);
         live.seq += 1;
         let terminal = status.is_terminal();
@@ -469,7 +546,7 @@ impl Inner {
             commit.history.clear();
         }
         let outcome = commit.outcome.clone();
-        self.store.commit(commit).await?;
+        self.commit(commit, Vec::new()).await?;
         self.commits.fetch_add(1, Ordering::Relaxed);
         record.seq = 1;
         if let Some(outcome) = outcome {
@@ -524,9 +601,21 @@ impl Inner {
         let cell = self.slot(&arn);
         let mut slot = cell.slot.lock().await;
         if slot.is_none() {
-            match self.load(&arn).await? {
-                Some(live) => *slot = Some(live),
-                None => return Ok(Delivered::NotRunning),
+            match self.bring(&arn).await? {
+                Presence::Live(live) => *slot = Some(*live),
+                Presence::NotRunning => return Ok(Delivered::NotRunning),
+                Presence::Elsewhere => {
+                    drop(slot);
+                    return self.enqueue(&arn, &event).await;
+                }
+            }
+        }
+        if self.node.is_some() && matches!(check, Check::TaskOpen(_)) {
+            // A callback may race the mailbox event that started its task (an activity task
+            // claimed on another node): apply what is queued first, in order.
+            self.drain_locked(&arn, &mut slot).await?;
+            if slot.is_none() {
+                return Ok(Delivered::NotRunning);
             }
         }
         match &check {
@@ -546,8 +635,146 @@ impl Inner {
                 }
             }
         }
+        match self.step(&arn, &mut slot, event, Vec::new()).await? {
+            Some(stepped) => {
+                drop(slot);
+                self.after_commit(&arn, &stepped.transition, stepped.status.is_terminal());
+                Ok(Delivered::Committed(stepped.status))
+            }
+            None if slot.is_none() => Ok(Delivered::NotRunning),
+            None => Ok(Delivered::Ignored),
+        }
+    }
+
+    /// Loads an execution that is not cached. In cluster mode it is first acquired: when a
+    /// live node owns it, it stays there ([`Presence::Elsewhere`]).
+    pub(crate) async fn bring(&self, execution_arn: &str) -> Result<Presence, Error> {
+        if let Some(node) = &self.node {
+            let mut lapsed = 0;
+            loop {
+                let now = self.clock.now_ms();
+                match node
+                    .cluster
+                    .acquire_execution(&node.id, execution_arn, now)
+                    .await?
+                {
+                    Ownership::Acquired => break,
+                    Ownership::OwnedBy(_) => return Ok(Presence::Elsewhere),
+                    Ownership::NotFound => {
+                        return Err(Error::ExecutionDoesNotExist(format!(
+                            "Execution Does Not Exist: '{execution_arn}'"
+                        )));
+                    }
+                    Ownership::LeaseLapsed if lapsed < 3 => {
+                        lapsed += 1;
+                        self.renew_lease().await?;
+                    }
+                    Ownership::LeaseLapsed => {
+                        return Err(Error::Internal(format!(
+                            "node {} cannot renew its lease",
+                            node.id
+                        )));
+                    }
+                }
+            }
+        }
+        match self.load(execution_arn).await? {
+            Some(live) => Ok(Presence::Live(Box::new(live))),
+            None => {
+                if let Some(node) = &self.node {
+                    // A closed execution needs no owner: leave it free for any node (redrive).
+                    node.cluster
+                        .release_execution(&node.id, execution_arn)
+                        .await?;
+                }
+                Ok(Presence::NotRunning)
+            }
+        }
+    }
+
+    /// Queues an event for the node that owns the execution.
+    async fn enqueue(&self, execution_arn: &str, event: &Event) -> Result<Delivered, Error> {
+        let Some(node) = &self.node else {
+            return Err(Error::Internal(
+                "no cluster to queue an event in".to_owned(),
+            ));
+        };
+        let text = codec::encode_event(event);
+        match node
+            .cluster
+            .enqueue_event(execution_arn, &text, self.clock.now_ms())
+            .await
+        {
+            Ok(()) => Ok(Delivered::Queued),
+            Err(baton_store::Error::NotFound(_)) => Err(Error::ExecutionDoesNotExist(format!(
+                "Execution Does Not Exist: '{execution_arn}'"
+            ))),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Cluster mode: applies the events queued in the execution's mailbox if this node owns
+    /// it or can take it (else its owner does).
+    pub(crate) async fn drain(&self, execution_arn: &str) -> Result<(), Error> {
+        if self.node.is_none() {
+            return Ok(());
+        }
+        let arn: Arc<str> = Arc::from(execution_arn);
+        let cell = self.slot(&arn);
+        let mut slot = cell.slot.lock().await;
+        if slot.is_none() {
+            match self.bring(&arn).await {
+                Ok(Presence::Live(live)) => *slot = Some(*live),
+                Ok(Presence::Elsewhere) | Err(Error::ExecutionDoesNotExist(_)) => return Ok(()),
+                Ok(Presence::NotRunning) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        self.drain_locked(&arn, &mut slot).await
+    }
+
+    /// Applies the queued events of an execution whose lock the caller holds, each in its own
+    /// commit that consumes it; events of a closed execution, or that change nothing, are
+    /// discarded.
+    async fn drain_locked(&self, arn: &Arc<str>, slot: &mut Option<Live>) -> Result<(), Error> {
+        let Some(node) = &self.node else {
+            return Ok(());
+        };
+        let pending = node.cluster.pending_events(arn).await?;
+        let mut discard = Vec::new();
+        for queued in pending {
+            let event = match codec::decode_entry(&queued.event) {
+                Ok(Entry::Event(event)) if slot.is_some() => event,
+                _ => {
+                    discard.push(queued.id);
+                    continue;
+                }
+            };
+            match self.step(arn, slot, event, vec![queued.id]).await? {
+                Some(stepped) => {
+                    self.after_commit(arn, &stepped.transition, stepped.status.is_terminal())
+                }
+                None => discard.push(queued.id),
+            }
+        }
+        if !discard.is_empty() {
+            node.cluster.discard_events(arn, &discard).await?;
+        }
+        Ok(())
+    }
+
+    /// Feeds one event to a cached execution and commits the step (consuming the mailbox
+    /// events `consume`). `None` when the interpreter had nothing to do with it. On failure
+    /// or at the end of the execution the cached state is dropped.
+    async fn step(
+        &self,
+        arn: &Arc<str>,
+        slot: &mut Option<Live>,
+        event: Event,
+        consume: Vec<i64>,
+    ) -> Result<Option<Stepped>, Error> {
         let Some(live) = slot.as_mut() else {
-            return Ok(Delivered::NotRunning);
+            return Ok(None);
         };
         let now = self.clock.now_ms();
         let entropy = entropy()?;
@@ -561,7 +788,7 @@ impl Inner {
             Err(panic) => {
                 *slot = None;
                 return Err(Error::Internal(format!(
-                    "the interpreter panicked on {execution_arn}: {}",
+                    "the interpreter panicked on {arn}: {}",
                     panic_message(panic.as_ref())
                 )));
             }
@@ -572,7 +799,7 @@ impl Inner {
             && transition.commands.is_empty()
             && status == ExecutionStatus::Running
         {
-            return Ok(Delivered::Ignored);
+            return Ok(None);
         }
         let inbox = InboxRecord {
             seq: live.seq,
@@ -581,7 +808,7 @@ impl Inner {
             event: inbox_event,
         };
         let mut commit = build_commit(
-            &arn,
+            arn,
             inbox,
             Some(&event),
             &transition,
@@ -593,20 +820,26 @@ impl Inner {
         if live.express {
             commit.history.clear();
         }
-        if let Err(error) = self.store.commit(commit).await {
+        if let Err(error) = self.commit(commit, consume).await {
             // The cached state is ahead of the store now: forget it, replay next time.
             *slot = None;
             return Err(error.into());
         }
         self.commits.fetch_add(1, Ordering::Relaxed);
         live.seq += 1;
-        let terminal = status.is_terminal();
-        if terminal {
+        if status.is_terminal() {
             *slot = None;
         }
-        drop(slot);
-        self.after_commit(&arn, &transition, terminal);
-        Ok(Delivered::Committed(status))
+        Ok(Some(Stepped { transition, status }))
+    }
+
+    /// Commits a step: fenced by the sequence number, and in cluster mode by this node's
+    /// ownership (consuming the mailbox events `consume`).
+    async fn commit(&self, commit: Commit, consume: Vec<i64>) -> baton_store::Result<()> {
+        match &self.node {
+            Some(node) => node.cluster.commit_owned(commit, &node.id, consume).await,
+            None => self.store.commit(commit).await,
+        }
     }
 
     /// Carries out a committed transition's commands.
@@ -683,7 +916,7 @@ impl Inner {
         )
     }
 
-    fn notify_activity(&self, activity_arn: &str) {
+    pub(crate) fn notify_activity(&self, activity_arn: &str) {
         if let Some(notify) = lock(&self.activity_waiters).get(activity_arn) {
             notify.notify_waiters();
         }
@@ -771,8 +1004,8 @@ impl Inner {
     }
 }
 
-/// Drops the least recently used idle cells until `capacity` remain.
-fn evict(slots: &mut HashMap<Arc<str>, Arc<SlotCell>>, capacity: usize) {
+/// Drops the least recently used idle cells until `capacity` remain; returns their ARNs.
+fn evict(slots: &mut HashMap<Arc<str>, Arc<SlotCell>>, capacity: usize) -> Vec<Arc<str>> {
     let mut idle: Vec<(u64, Arc<str>)> = slots
         .iter()
         .filter(|(_, cell)| Arc::strong_count(cell) == 1)
@@ -780,9 +1013,12 @@ fn evict(slots: &mut HashMap<Arc<str>, Arc<SlotCell>>, capacity: usize) {
         .collect();
     idle.sort_unstable_by_key(|(used, _)| *used);
     let excess = slots.len().saturating_sub(capacity);
+    let mut evicted = Vec::with_capacity(excess);
     for (_, arn) in idle.into_iter().take(excess) {
         slots.remove(&arn);
+        evicted.push(arn);
     }
+    evicted
 }
 
 /// Builds the commit of one step.

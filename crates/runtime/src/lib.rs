@@ -23,6 +23,7 @@
 
 pub mod arn;
 mod clock;
+mod cluster;
 mod codec;
 mod dispatch;
 mod driver;
@@ -30,6 +31,7 @@ mod service;
 mod timers;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use cluster::ClusterConfig;
 pub use codec::details_key;
 pub use dispatch::{Completion, DispatchedTask, TaskDispatcher, UnsupportedDispatcher};
 pub use service::*;
@@ -58,6 +60,9 @@ pub struct Config {
     pub timer_window: Duration,
     /// The longest `GetActivityTask` long poll.
     pub max_activity_wait: Duration,
+    /// Set to run as one of several nodes sharing the store (which must implement
+    /// [`baton_store::cluster::Cluster`]; PostgreSQL does).
+    pub cluster: Option<ClusterConfig>,
 }
 
 impl Default for Config {
@@ -70,6 +75,7 @@ impl Default for Config {
             cache_capacity: 10_000,
             timer_window: Duration::from_secs(60),
             max_activity_wait: Duration::from_secs(60),
+            cluster: None,
         }
     }
 }
@@ -82,6 +88,7 @@ impl std::fmt::Debug for Config {
             .field("cache_capacity", &self.cache_capacity)
             .field("timer_window", &self.timer_window)
             .field("max_activity_wait", &self.max_activity_wait)
+            .field("cluster", &self.cluster)
             .finish_non_exhaustive()
     }
 }
@@ -194,9 +201,21 @@ impl Runtime {
                 .max(2),
             max_activity_wait: config.max_activity_wait,
         };
-        let inner = Inner::new(store, config.clock, config.dispatcher, settings);
-        inner.refill_timers(inner.clock.now_ms()).await?;
-        inner.redispatch().await?;
+        let node = config.cluster.map(cluster::Node::new).transpose()?;
+        let clustered = node.is_some();
+        let inner = Inner::new(store, config.clock, config.dispatcher, settings, node);
+        if clustered {
+            // Timers live in the index only for executions owned here (added as they are
+            // committed, kept whatever their due time); the others are claimed from the store.
+            // Unacknowledged tasks are dispatched again by whichever node takes their
+            // execution over, not by every node at start.
+            inner.renew_lease().await?;
+            inner.timers.finish_refill(Vec::new(), Millis::MAX);
+            cluster::spawn_loops(&inner);
+        } else {
+            inner.refill_timers(inner.clock.now_ms()).await?;
+            inner.redispatch().await?;
+        }
         tokio::spawn(run_scheduler(
             Arc::downgrade(&inner),
             inner.shutdown.subscribe(),
@@ -213,6 +232,29 @@ impl Runtime {
     /// Stops the scheduler and refuses new work from dispatchers. Committed state is kept.
     pub fn shutdown(&self) {
         self.inner().shutdown.send_replace(true);
+    }
+
+    /// Stops, and in cluster mode ends this node's lease so that other nodes take its
+    /// executions over at once instead of after the lease.
+    pub async fn close(&self) -> Result<(), Error> {
+        self.shutdown();
+        if self.inner().node.is_some() {
+            self.inner().leave().await?;
+        }
+        Ok(())
+    }
+
+    /// This node's id in cluster mode.
+    pub fn node_id(&self) -> Option<&str> {
+        self.inner().node.as_ref().map(|node| node.id.as_str())
+    }
+
+    /// In cluster mode, a check of the shared database (one round trip, no retries).
+    pub async fn cluster_health(&self) -> Option<baton_store::cluster::Health> {
+        match &self.inner().node {
+            Some(node) => Some(node.cluster.health().await),
+            None => None,
+        }
     }
 
     /// Figures for tests and metrics.

@@ -14,6 +14,7 @@ use baton_store::{
 use sha2::{Digest, Sha256};
 
 use crate::arn::{self, MachineRef};
+use crate::codec;
 use crate::driver::{Check, Delivered, entropy};
 use crate::{Error, Runtime};
 
@@ -892,11 +893,41 @@ impl Runtime {
         let deadline = self
             .now()
             .saturating_add(Millis::try_from(timeout.as_millis()).unwrap_or(Millis::MAX));
-        tokio::select! {
-            _ = finished => {}
-            _ = self.inner().clock.sleep_until(deadline) => {}
+        if self.inner().node.is_some() {
+            // The execution may move to another node (a takeover): watch the store too.
+            let remaining = Duration::from_millis(
+                u64::try_from(deadline.saturating_sub(self.now())).unwrap_or(0),
+            );
+            tokio::select! {
+                _ = finished => {}
+                result = self.poll_until_closed(execution_arn, remaining) => return result,
+            }
+        } else {
+            tokio::select! {
+                _ = finished => {}
+                _ = self.inner().clock.sleep_until(deadline) => {}
+            }
         }
         self.describe_execution(execution_arn).await
+    }
+
+    /// Reads the execution every few milliseconds (backing off to 250 ms) until it is closed
+    /// or `timeout` has passed; returns it as it is then.
+    async fn poll_until_closed(
+        &self,
+        execution_arn: &str,
+        timeout: Duration,
+    ) -> Result<ExecutionRecord, Error> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut delay = Duration::from_millis(2);
+        loop {
+            let execution = self.describe_execution(execution_arn).await?;
+            if execution.status.is_terminal() || tokio::time::Instant::now() >= deadline {
+                return Ok(execution);
+            }
+            tokio::time::sleep(delay.min(deadline - tokio::time::Instant::now())).await;
+            delay = (delay * 2).min(Duration::from_millis(250));
+        }
     }
 
     /// `ListExecutions`, newest first.
@@ -986,9 +1017,16 @@ impl Runtime {
     ) -> Result<ExecutionRecord, Error> {
         let execution = self.describe_execution(execution_arn).await?;
         if execution.status == ExecutionStatus::Running {
-            self.inner()
+            let delivered = self
+                .inner()
                 .deliver(execution_arn, Event::Stop { error, cause }, Check::None)
                 .await?;
+            if delivered == Delivered::Queued {
+                // Another node owns it and stops it: wait for that (a moment, normally).
+                return self
+                    .poll_until_closed(execution_arn, Duration::from_secs(10))
+                    .await;
+            }
         }
         self.describe_execution(execution_arn).await
     }
@@ -1030,7 +1068,8 @@ impl Runtime {
             .deliver(execution_arn, event, Check::TaskOpen(task_id))
             .await?
         {
-            Delivered::Committed(_) => Ok(()),
+            // Queued for the node that owns the execution, which applies it.
+            Delivered::Committed(_) | Delivered::Queued => Ok(()),
             Delivered::Ignored | Delivered::NotRunning => {
                 Err(Error::TaskTimedOut("Task Timed Out".to_owned()))
             }
@@ -1089,7 +1128,7 @@ impl Runtime {
             )
             .await?
         {
-            Delivered::Committed(_) => Ok(()),
+            Delivered::Committed(_) | Delivered::Queued => Ok(()),
             Delivered::Ignored => {
                 // Either nothing to reset (no HeartbeatSeconds) or the task closed meanwhile.
                 match self.inner().store.get_task(token).await? {
@@ -1183,7 +1222,41 @@ impl Runtime {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            for task in inner.store.activity_queue(activity_arn, 16).await? {
+            if let Some(node) = &inner.node {
+                // Any node may hand out any task: claimed once across nodes, its TaskStarted
+                // queued for the execution's owner and applied here at once when that is us,
+                // so the worker's answer can never overtake it.
+                let worker = worker_name.clone();
+                let started: baton_store::cluster::StartedEvent =
+                    Box::new(move |task: &baton_store::TaskRecord| {
+                        codec::encode_event(&Event::TaskStarted {
+                            task: task.task_id,
+                            worker_name: worker.clone(),
+                        })
+                    });
+                let claimed = node
+                    .cluster
+                    .claim_activity_task(activity_arn, worker_name.as_deref(), self.now(), started)
+                    .await?;
+                if let Some(task) = claimed {
+                    if let Err(error) = inner.drain(&task.execution_arn).await {
+                        eprintln!(
+                            "baton: applying the start of an activity task of {}: {error}",
+                            task.execution_arn
+                        );
+                    }
+                    return Ok(Some(ActivityTask {
+                        token: task.token,
+                        input: task.input,
+                    }));
+                }
+            }
+            let queue = if inner.node.is_some() {
+                Vec::new()
+            } else {
+                inner.store.activity_queue(activity_arn, 16).await?
+            };
+            for task in queue {
                 let event = Event::TaskStarted {
                     task: task.task_id,
                     worker_name: worker_name.clone(),

@@ -89,6 +89,13 @@ impl Timers {
         due
     }
 
+    /// Whether the index holds this timer.
+    pub(crate) fn contains(&self, execution_arn: &str, timer: u64) -> bool {
+        self.lock()
+            .due_of
+            .contains_key(&(Arc::from(execution_arn), timer))
+    }
+
     /// The earliest loaded deadline.
     pub(crate) fn next_due(&self) -> Option<Millis> {
         self.lock().by_due.first().map(|(due, _, _)| *due)

@@ -6,7 +6,8 @@
 //! binary that puts other services in front (`baton serve` mounts Lambda). Routes:
 //! - `POST /`: every API action, named by `X-Amz-Target` (see [`protocol`](crate::protocol) for
 //!   the wire rules and `actions/` for one module per group of actions);
-//! - `GET /health`: `200 {"status":"ok"}` once the server accepts requests.
+//! - `GET /health`: `200 {"status":"ok"}` once the server accepts requests (in cluster mode
+//!   with the node id and a check of the shared database, `503` while it does not answer).
 //!
 //! The server converts between the wire shapes of `baton_api_model` and the runtime's types
 //! explicitly; it holds no state of its own besides the defaults below.
@@ -17,7 +18,7 @@ mod protocol;
 use std::future::Future;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{get, post};
 use baton_runtime::Runtime;
 use tokio::net::TcpListener;
@@ -89,9 +90,32 @@ pub fn app(runtime: Runtime, config: Config, stopping: watch::Receiver<bool>) ->
         .with_state(state)
 }
 
-async fn health() -> impl axum::response::IntoResponse {
+/// `GET /health`: `200 {"status":"ok"}`; with a shared database (cluster mode) also the node
+/// id and the database check, and `503` with `"status":"unavailable"` while the database does
+/// not answer.
+async fn health(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut body = serde_json::json!({"status": "ok"});
+    let mut code = axum::http::StatusCode::OK;
+    if let Some(check) = state.runtime.cluster_health().await {
+        if !check.ok {
+            body["status"] = "unavailable".into();
+            code = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+        }
+        body["node"] = state.runtime.node_id().into();
+        body["database"] = serde_json::json!({
+            "ok": check.ok,
+            "latencyMs": check.latency.as_secs_f64() * 1000.0,
+            "schemaVersion": check.schema_version,
+            "poolSize": check.pool_size,
+            "poolAvailable": check.pool_available,
+            "error": check.error,
+        });
+    }
     (
+        code,
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
+        body.to_string(),
     )
+        .into_response()
 }

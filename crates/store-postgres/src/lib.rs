@@ -22,6 +22,7 @@
 //!   ([`PgStore::subscribe`]). `docs/design.md`, "PostgreSQL and several nodes", explains how a
 //!   runtime uses them.
 
+mod cluster;
 mod group;
 mod ops;
 mod schema;
@@ -40,9 +41,10 @@ use baton_store::{
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
 use tokio_postgres::error::SqlState;
 
+pub use baton_store::cluster::{Health, Ownership, PendingEvent, Runnable, Wakeup};
 pub use schema::SCHEMA_VERSION;
-pub use wakeup::{Subscription, Wakeup};
-pub use work::{CommitGuard, Enqueued, Ownership, PendingEvent, Renewal, Runnable};
+pub use wakeup::Subscription;
+pub use work::{CommitGuard, Enqueued, Renewal};
 
 /// How the store connects.
 #[derive(Debug, Clone)]
@@ -102,23 +104,6 @@ impl std::fmt::Debug for PgStore {
             .field("channel", &self.channel)
             .finish_non_exhaustive()
     }
-}
-
-/// What [`PgStore::health`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Health {
-    /// The database answered and its schema is the one this code writes.
-    pub ok: bool,
-    /// Round trip of the check.
-    pub latency: Duration,
-    /// The schema version found.
-    pub schema_version: Option<i64>,
-    /// Connections open in the pool.
-    pub pool_size: usize,
-    /// Idle connections in the pool.
-    pub pool_available: usize,
-    /// Why it is not ok.
-    pub error: Option<String>,
 }
 
 /// A failure inside one attempt: either a contract outcome (final) or a database or pool error

@@ -14,8 +14,8 @@ use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
 use crate::Fault;
-use crate::wakeup::Wakeup;
 use crate::work::CommitGuard;
+use baton_store::cluster::Wakeup;
 
 pub(crate) type Params<'a> = [&'a (dyn ToSql + Sync)];
 
@@ -838,7 +838,8 @@ pub(crate) async fn apply_commit<C: GenericClient>(
                 Some(o) => {
                     query_opt(
                         tx,
-                        "UPDATE executions SET seq = $2, status = $5, stop_ms = $6, output = $7, error = $8, cause = $9
+                        "UPDATE executions SET seq = $2, status = $5, stop_ms = $6, output = $7, error = $8, cause = $9,
+                             owner_node = CASE WHEN $5 = 'RUNNING' THEN owner_node END
                          WHERE arn = $1 AND seq = $3 AND ($4::text IS NULL OR owner_node = $4) RETURNING id",
                         &[
                             arn,

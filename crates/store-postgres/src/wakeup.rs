@@ -15,47 +15,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use baton_store::cluster::Wakeup;
 use futures_util::Stream;
 use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Config, NoTls};
-
-/// One wake-up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wakeup {
-    /// Something is waiting for this execution (an event in its mailbox, a change).
-    Execution(String),
-    /// A task was scheduled for this activity.
-    Activity(String),
-    /// Wake-ups may have been missed (reconnected, or the buffer overflowed): sweep.
-    Resync,
-    /// A payload this version does not know.
-    Other(String),
-}
-
-impl Wakeup {
-    /// The NOTIFY payload.
-    pub fn payload(&self) -> String {
-        match self {
-            Wakeup::Execution(arn) => format!("e:{arn}"),
-            Wakeup::Activity(arn) => format!("a:{arn}"),
-            Wakeup::Resync => "resync".to_owned(),
-            Wakeup::Other(text) => text.clone(),
-        }
-    }
-
-    /// Parses [`Wakeup::payload`].
-    pub fn parse(payload: &str) -> Wakeup {
-        if let Some(arn) = payload.strip_prefix("e:") {
-            Wakeup::Execution(arn.to_owned())
-        } else if let Some(arn) = payload.strip_prefix("a:") {
-            Wakeup::Activity(arn.to_owned())
-        } else if payload == "resync" {
-            Wakeup::Resync
-        } else {
-            Wakeup::Other(payload.to_owned())
-        }
-    }
-}
 
 /// A stream of [`Wakeup`]s; dropping it closes its connection.
 #[derive(Debug)]

@@ -19,11 +19,12 @@
 //!   ([`PgStore::claim_due_timers`]): concurrent claimants never get the same timer, and a
 //!   claim whose node died before firing lapses and is claimed again.
 
+use baton_store::cluster::{Ownership, PendingEvent, Runnable, Wakeup};
 use baton_store::{BoxFuture, Commit, Error, Millis, Result, TimerRecord};
 
 use crate::group;
 use crate::ops::{self, execute, query, query_opt, to_i64};
-use crate::wakeup::{self, Subscription, Wakeup};
+use crate::wakeup::{self, Subscription};
 use crate::{Fault, PgStore};
 
 /// Multi-node conditions of a commit ([`PgStore::commit_with`]).
@@ -52,19 +53,6 @@ pub struct Renewal {
     pub expires_ms: Millis,
 }
 
-/// The result of [`PgStore::acquire_execution`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Ownership {
-    /// This node owns it now (or already did).
-    Acquired,
-    /// A live node owns it: send it the event through the mailbox.
-    OwnedBy(String),
-    /// No such execution.
-    NotFound,
-    /// This node's own lease has expired: renew first.
-    LeaseLapsed,
-}
-
 /// An event queued by [`PgStore::enqueue_event`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Enqueued {
@@ -72,28 +60,6 @@ pub struct Enqueued {
     pub id: i64,
     /// The execution's owner when it was queued (the NOTIFY goes to every node anyway).
     pub owner: Option<String>,
-}
-
-/// An event waiting in an execution's mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PendingEvent {
-    /// Mailbox id (ascending in queue order).
-    pub id: i64,
-    /// The event as runtime-defined JSON text.
-    pub event: String,
-    /// When it was queued.
-    pub created_ms: Millis,
-}
-
-/// An execution handed to this node by [`PgStore::claim_runnable`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Runnable {
-    /// The execution.
-    pub execution_arn: String,
-    /// Its owner before the claim (`None`, this node, or a dead node).
-    pub previous_owner: Option<String>,
-    /// It has events in its mailbox.
-    pub has_events: bool,
 }
 
 /// Whether the node named by `$node` (at `$now`) owns or may take the execution `e`.
@@ -199,6 +165,47 @@ impl PgStore {
                 execute(&tx, "DELETE FROM nodes WHERE node_id = $1", &[&node]).await?;
                 tx.commit().await?;
                 Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Ends a node's lease at once and frees its timer claims (clean shutdown without
+    /// unowning its executions): other nodes then take its running executions over on their
+    /// next sweep, dispatching its unacknowledged tasks again, as after a crash.
+    pub async fn expire_node(&self, node: &str) -> Result<()> {
+        let node = node.to_owned();
+        self.retry(move |mut c, _| {
+            let node = node.clone();
+            Box::pin(async move {
+                let tx = c.transaction().await?;
+                execute(&tx, "UPDATE nodes SET expires_ms = 0 WHERE node_id = $1", &[&node]).await?;
+                execute(
+                    &tx,
+                    "UPDATE timers SET claimed_by = NULL, claim_expires_ms = NULL WHERE claimed_by = $1",
+                    &[&node],
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// An execution's `Scheduled` tasks that are not activity tasks, in scheduling order.
+    pub async fn tasks_to_dispatch_of(&self, arn: &str) -> Result<Vec<baton_store::TaskRecord>> {
+        let arn = arn.to_owned();
+        self.retry(move |c, _| {
+            let arn = arn.clone();
+            Box::pin(async move {
+                let sql = format!(
+                    "SELECT {} FROM tasks t JOIN executions e ON e.id = t.execution_id
+                     WHERE e.arn = $1 AND t.state = 'SCHEDULED' AND t.activity_arn IS NULL ORDER BY t.seq",
+                    ops::TASK_COLUMNS
+                );
+                let rows = query(&c, &sql, &[&arn]).await?;
+                rows.iter().map(ops::task_from).collect::<std::result::Result<Vec<_>, Fault>>()
             })
         })
         .await

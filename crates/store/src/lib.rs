@@ -27,6 +27,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod cluster;
 pub mod contract;
 mod memory;
 mod records;
