@@ -316,6 +316,21 @@ async fn service_errors_use_the_sfn_namespace() {
 async fn health_and_shutdown() {
     let server = start().await;
     let (status, body) = server.get("/health").await;
-    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    assert_eq!(status, 200, "{body}");
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["status"], "ok", "{body}");
+    if std::env::var("BATON_TEST_STORE").as_deref() == Ok("postgres") {
+        // Cluster mode: the node and a check of the database.
+        assert!(
+            body["node"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("test-")),
+            "{body}"
+        );
+        assert_eq!(body["database"]["ok"], true, "{body}");
+        assert!(body["database"]["schemaVersion"].is_number(), "{body}");
+    } else {
+        assert_eq!(body, serde_json::json!({"status": "ok"}));
+    }
     server.stop().await.expect("clean shutdown");
 }

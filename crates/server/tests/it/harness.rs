@@ -22,6 +22,7 @@ pub struct Server {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    _schema: Option<Schema>,
 }
 
 /// A response: status, headers of interest, JSON body.
@@ -42,11 +43,72 @@ impl Reply {
     }
 }
 
+/// The store the tests run on: in memory, or with `BATON_TEST_STORE=postgres` a fresh schema
+/// of the database `BATON_TEST_POSTGRES` names, with the runtime in cluster mode (one node).
+async fn open_store() -> (
+    Arc<dyn baton_store::Store>,
+    Option<baton_runtime::ClusterConfig>,
+    Option<Schema>,
+) {
+    if std::env::var("BATON_TEST_STORE").as_deref() != Ok("postgres") {
+        return (Arc::new(baton_store::MemoryStore::new()), None, None);
+    }
+    let url = std::env::var("BATON_TEST_POSTGRES")
+        .expect("BATON_TEST_STORE=postgres needs BATON_TEST_POSTGRES (a PostgreSQL URL)");
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let schema = format!("baton_server_{name}");
+    let options = baton_store_postgres::Options {
+        schema: Some(schema.clone()),
+        ..Default::default()
+    };
+    let store = Arc::new(
+        baton_store_postgres::PgStore::connect_with(&url, options)
+            .await
+            .expect("connect to BATON_TEST_POSTGRES"),
+    );
+    let cluster = baton_runtime::ClusterConfig::new(store.clone(), "test");
+    (store, Some(cluster), Some(Schema { url, name: schema }))
+}
+
+/// A PostgreSQL schema dropped when the server is.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        // On a thread of its own: this may run inside the test's async runtime.
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let Ok((client, connection)) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await
+                else {
+                    return;
+                };
+                tokio::spawn(connection);
+                let _ = client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                    .await;
+            });
+        })
+        .join();
+    }
+}
+
 pub async fn start() -> Server {
-    let store = Arc::new(baton_store::MemoryStore::new());
+    let (store, cluster, schema) = open_store().await;
     let config = baton_runtime::Config {
         // Keep "no task" long polls short in tests.
         max_activity_wait: Duration::from_millis(300),
+        cluster,
         ..Default::default()
     };
     let runtime = baton_runtime::Runtime::open(store, config)
@@ -67,6 +129,7 @@ pub async fn start() -> Server {
         addr,
         stop: Some(stop),
         task: Some(task),
+        _schema: schema,
     }
 }
 
