@@ -1,7 +1,12 @@
 //! A minimal AWS JSON 1.0 client for Step Functions over plain HTTP: one pooled hyper client,
 //! hand-written request bodies, `__type` errors. Baton accepts any credentials, so requests
 //! carry a fixed, unsigned `Authorization` header naming the region.
+//!
+//! Several endpoints (nodes sharing one database) may be given: [`Sfn::call`] spreads requests
+//! over them round-robin, [`Sfn::call_at`] sends to a chosen one.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -12,11 +17,12 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
-/// A Step Functions endpoint.
+/// One or more Step Functions endpoints; clones share the round-robin position.
 #[derive(Clone)]
 pub struct Sfn {
     http: HyperClient<HttpConnector, Full<Bytes>>,
-    endpoint: hyper::Uri,
+    endpoints: Arc<[hyper::Uri]>,
+    next: Arc<AtomicUsize>,
 }
 
 /// A service error (`__type`), kept apart from transport errors.
@@ -36,10 +42,19 @@ impl std::fmt::Display for ServiceError {
 impl std::error::Error for ServiceError {}
 
 impl Sfn {
-    pub fn new(endpoint: &str) -> anyhow::Result<Sfn> {
-        let endpoint: hyper::Uri = endpoint.parse().context("--endpoint is not a URL")?;
-        if endpoint.scheme_str() != Some("http") {
-            bail!("--endpoint must be http://HOST:PORT");
+    /// `endpoints`: one URL or several separated by commas.
+    pub fn new(endpoints: &str) -> anyhow::Result<Sfn> {
+        let mut parsed = Vec::new();
+        for endpoint in endpoints.split(',').map(str::trim) {
+            let uri: hyper::Uri = endpoint
+                .parse()
+                .with_context(|| format!("--endpoint {endpoint:?} is not a URL"))?;
+            if uri.scheme_str() != Some("http") {
+                bail!(
+                    "--endpoint must be http://HOST:PORT[,http://HOST:PORT...], got {endpoint:?}"
+                );
+            }
+            parsed.push(uri);
         }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
@@ -47,12 +62,29 @@ impl Sfn {
         let http = HyperClient::builder(TokioExecutor::new())
             .pool_max_idle_per_host(1024)
             .build(connector);
-        Ok(Sfn { http, endpoint })
+        Ok(Sfn {
+            http,
+            endpoints: parsed.into(),
+            next: Arc::new(AtomicUsize::new(0)),
+        })
     }
 
-    /// Calls `action` with `body`; a `__type` error comes back as [`ServiceError`].
+    /// How many endpoints (repeats included).
+    pub fn endpoints(&self) -> usize {
+        self.endpoints.len()
+    }
+
+    /// Calls `action` with `body` on the next endpoint, round-robin; a `__type` error comes
+    /// back as [`ServiceError`].
     pub async fn call(&self, action: &str, body: &Value) -> anyhow::Result<Value> {
-        let request = hyper::Request::post(self.endpoint.clone())
+        let at = self.next.fetch_add(1, Ordering::Relaxed);
+        self.call_at(at, action, body).await
+    }
+
+    /// Calls `action` with `body` on endpoint `at` (modulo the number of endpoints).
+    pub async fn call_at(&self, at: usize, action: &str, body: &Value) -> anyhow::Result<Value> {
+        let endpoint = &self.endpoints[at % self.endpoints.len()];
+        let request = hyper::Request::post(endpoint.clone())
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", format!("AWSStepFunctions.{action}"))
             .header(
@@ -61,11 +93,13 @@ impl Sfn {
                  SignedHeaders=host, Signature=0",
             )
             .body(Full::new(Bytes::from(body.to_string())))?;
-        let response = self
-            .http
-            .request(request)
-            .await
-            .with_context(|| format!("{action}: request failed"))?;
+        let response = self.http.request(request).await.with_context(|| {
+            if self.endpoints.len() > 1 {
+                format!("{action} to {endpoint}: request failed")
+            } else {
+                format!("{action}: request failed")
+            }
+        })?;
         let status = response.status().as_u16();
         let bytes = response.into_body().collect().await?.to_bytes();
         let value: Value = if bytes.is_empty() {
@@ -104,5 +138,19 @@ impl Sfn {
             Some(value) => Ok(value.to_owned()),
             None => bail!("{action}: no {field} in {response}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_lists() {
+        assert_eq!(Sfn::new("http://127.0.0.1:1").unwrap().endpoints(), 1);
+        let sfn = Sfn::new("http://127.0.0.1:1, http://127.0.0.1:2,http://127.0.0.1:1").unwrap();
+        assert_eq!(sfn.endpoints(), 3);
+        assert!(Sfn::new("http://127.0.0.1:1,").is_err());
+        assert!(Sfn::new("http://127.0.0.1:1,https://127.0.0.1:2").is_err());
     }
 }

@@ -3,11 +3,16 @@
 //!
 //! `baton-bench --endpoint http://127.0.0.1:8083 [--workload start,transitions,...] [--pid PID]`
 //!
+//! `--endpoint` may list several endpoints separated by commas (nodes sharing one database):
+//! every workload then spreads its requests over them round-robin.
+//!
 //! Workloads: `start` (StartExecution per second, concurrent), `transitions` (state
 //! transitions per second through Pass chains), `callback` (SendTaskSuccess to the next
 //! state, p50/p99), `activity` (activity round trip p50/p99), `timer` (Wait lateness p50/p99),
-//! `parked` (resident memory of the server, `--pid`, with 100,000 parked executions). The
-//! default runs all but `parked`; `all` runs every one. Each workload checks its results and
+//! `parked` (resident memory of the server, `--pid`, with 100,000 parked executions),
+//! `xcallback` (callback latency across nodes, p50/p99: SendTaskSuccess on one endpoint to the
+//! next activity task received on another; needs two endpoints or more). The default runs
+//! all but `parked` and `xcallback`; `all` runs every one but `xcallback`. Each workload checks its results and
 //! fails loudly rather than report figures for work that did not happen.
 
 mod client;
@@ -22,10 +27,11 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "baton-bench")]
 pub struct Args {
-    /// The endpoint, plain HTTP.
+    /// The endpoint, plain HTTP; several separated by commas are used round-robin.
     #[arg(long, default_value = "http://127.0.0.1:8083")]
     endpoint: String,
-    /// Comma-separated workloads: start, transitions, callback, activity, timer, parked, all.
+    /// Comma-separated workloads: start, transitions, callback, activity, timer, parked,
+    /// xcallback, all.
     #[arg(long, default_value = "start,transitions,callback,activity,timer")]
     workload: String,
     /// The server's process id, to read its resident memory from /proc (Linux).
@@ -77,6 +83,9 @@ fn main() -> std::process::ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<()> {
     let sfn = client::Sfn::new(&args.endpoint)?;
+    if sfn.endpoints() > 1 {
+        println!("endpoints: {} (round-robin)", args.endpoint);
+    }
     let mut names: Vec<&str> = args.workload.split(',').map(str::trim).collect();
     if names == ["all"] {
         names = vec![
@@ -103,6 +112,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 "activity" => bench.activity().await,
                 "timer" => bench.timer().await,
                 "parked" => bench.parked().await,
+                "xcallback" => bench.xcallback().await,
                 other => anyhow::bail!("unknown workload {other:?}"),
             }
         };

@@ -78,6 +78,40 @@ fn activity_then_pass(activity: &str) -> Value {
     }})
 }
 
+fn two_activities(first: &str, second: &str) -> Value {
+    json!({"StartAt": "First", "States": {
+        "First": {"Type": "Task", "Resource": first, "TimeoutSeconds": 600, "Next": "Second"},
+        "Second": {"Type": "Task", "Resource": second, "TimeoutSeconds": 600, "End": true}
+    }})
+}
+
+/// Long-polls `activity` on endpoint `at` until a task comes (an empty answer is a long poll
+/// that timed out: poll again). Returns the task, when it was received, and how many polls
+/// came back empty.
+async fn poll_task(
+    sfn: &Sfn,
+    at: usize,
+    activity: &str,
+) -> anyhow::Result<(Value, Instant, usize)> {
+    let poll = json!({"activityArn": activity, "workerName": format!("bench-node{at}")});
+    let mut empty = 0;
+    loop {
+        let task = sfn.call_at(at, "GetActivityTask", &poll).await?;
+        if task["taskToken"].as_str().is_some() {
+            return Ok((task, Instant::now(), empty));
+        }
+        empty += 1;
+    }
+}
+
+/// The token and the `i` of the input of an activity task.
+fn token_and_index(task: &Value) -> anyhow::Result<(String, usize)> {
+    let token = task["taskToken"].as_str().context("task without a token")?;
+    let input: Value = serde_json::from_str(task["input"].as_str().unwrap_or("{}"))?;
+    let i = input["i"].as_u64().context("task input without i")? as usize;
+    Ok((token.to_owned(), i))
+}
+
 impl Bench<'_> {
     async fn machine(&self, name: &str, definition: &Value) -> anyhow::Result<String> {
         let body = json!({
@@ -243,6 +277,108 @@ impl Bench<'_> {
             "SendTaskSuccess to next state done: {} ; SendTaskSuccess answered: {} ({n} callbacks, one at a time)",
             round_trip.summary(),
             ack.summary()
+        ))
+    }
+
+    /// Callback latency across nodes (needs two endpoints or more; the same one twice works
+    /// too). Each sample is one execution of `First` (activity) -> `Second` (activity): it is
+    /// started on node A (which then owns it), a long poll on node C is already waiting for
+    /// `Second`, the worker takes `First` from node A and sends SendTaskSuccess to node B.
+    /// Latency: SendTaskSuccess sent -> `Second`'s task received by the poll on node C. With
+    /// nodes 0..N, sample i uses A = i, B = i + 1, C = i + 2 (mod N): with three nodes every
+    /// hop crosses nodes; with two, C is A. A few lanes run at once, each with its own machine
+    /// and activities so that its long polls only get its own tasks.
+    pub async fn xcallback(&self) -> anyhow::Result<String> {
+        const LANES: usize = 4;
+        let nodes = self.sfn.endpoints();
+        ensure!(
+            nodes >= 2,
+            "xcallback needs two endpoints or more (--endpoint http://A,http://B[,...])"
+        );
+        let n = self.args.scaled(400);
+        let mut lanes = Vec::new();
+        for lane in 0..LANES.min(n) {
+            let first = self.activity_arn(&format!("xcallback{lane}-first")).await?;
+            let second = self
+                .activity_arn(&format!("xcallback{lane}-second"))
+                .await?;
+            let machine = self
+                .machine(
+                    &format!("xcallback{lane}"),
+                    &two_activities(&first, &second),
+                )
+                .await?;
+            lanes.push((machine, first, second));
+        }
+        let next = Arc::new(AtomicUsize::new(0));
+        let mut set = JoinSet::new();
+        for (machine, first, second) in lanes.iter().cloned() {
+            let (sfn, next) = (self.sfn.clone(), next.clone());
+            set.spawn(async move {
+                let mut out = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        return Ok::<_, anyhow::Error>((machine, out));
+                    }
+                    let (a, b, c) = (i % nodes, (i + 1) % nodes, (i + 2) % nodes);
+                    // The poll for `Second` goes out first, so it is waiting on node C well
+                    // before SendTaskSuccess is sent (two round trips later).
+                    let waiting = {
+                        let (sfn, second) = (sfn.clone(), second.clone());
+                        tokio::spawn(async move { poll_task(&sfn, c, &second).await })
+                    };
+                    let body =
+                        json!({"stateMachineArn": machine, "input": json!({"i": i}).to_string()});
+                    sfn.call_at(a, "StartExecution", &body)
+                        .await
+                        .context("StartExecution")?;
+                    let (task, _, _) = poll_task(&sfn, a, &first).await?;
+                    let (token, got) = token_and_index(&task)?;
+                    ensure!(got == i, "lane got the First task of {got}, expected {i}");
+                    let sent = Instant::now();
+                    let body = json!({"taskToken": token, "output": json!({"i": i}).to_string()});
+                    sfn.call_at(b, "SendTaskSuccess", &body).await?;
+                    let answered = sent.elapsed();
+                    let (task, received, empty) = waiting.await??;
+                    let (token, got) = token_and_index(&task)?;
+                    ensure!(got == i, "lane got the Second task of {got}, expected {i}");
+                    let body = json!({"taskToken": token, "output": "{}"});
+                    sfn.call_at(c, "SendTaskSuccess", &body).await?;
+                    out.push((received - sent, answered, empty));
+                }
+            });
+        }
+        let (mut latency, mut ack, mut empty_polls) = (Samples::default(), Samples::default(), 0);
+        let mut per_machine = Vec::new();
+        while let Some(done) = set.join_next().await {
+            let (machine, out) = done??;
+            for (received, answered, empty) in &out {
+                latency.push(*received);
+                ack.push(*answered);
+                empty_polls += empty;
+            }
+            per_machine.push((machine, out.len()));
+        }
+        for (machine, count) in &per_machine {
+            self.drain(machine).await?;
+            self.all_succeeded(machine, *count).await?;
+        }
+        ensure!(
+            latency.len() == n,
+            "{} of {n} callbacks measured",
+            latency.len()
+        );
+        Ok(format!(
+            "SendTaskSuccess on node B -> next activity task received by a long poll on node C: {} ; SendTaskSuccess answered: {} ({n} callbacks over {nodes} endpoints, {} in flight{})",
+            latency.summary(),
+            ack.summary(),
+            per_machine.len(),
+            if empty_polls > 0 {
+                format!("; WARNING: {empty_polls} long polls came back empty and were repeated")
+            } else {
+                String::new()
+            }
         ))
     }
 
