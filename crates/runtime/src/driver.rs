@@ -270,9 +270,10 @@ impl Inner {
         });
     }
 
-    /// Whether the execution has a cell in the cache (loaded or being loaded).
+    /// Whether the execution is in memory here: loaded, or busy (being loaded or stepped).
     pub(crate) fn is_cached(&self, execution_arn: &str) -> bool {
-        lock(&self.slots).contains_key(execution_arn)
+        let cell = lock(&self.slots).get(execution_arn).cloned();
+        cell.is_some_and(|cell| cell.slot.try_lock().map_or(true, |slot| slot.is_some()))
     }
 
     /// Drops every cached execution nobody is using (cluster mode, after the lease lapsed:
