@@ -49,6 +49,9 @@ pub struct Args {
     /// What parked executions wait on: `activity` or `wait`.
     #[arg(long, default_value = "activity")]
     parked_on: String,
+    /// Executions in flight at once for `xcallback`.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..))]
+    in_flight: u16,
     /// Give up on a workload after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout: u64,

@@ -286,10 +286,10 @@ impl Bench<'_> {
     /// `Second`, the worker takes `First` from node A and sends SendTaskSuccess to node B.
     /// Latency: SendTaskSuccess sent -> `Second`'s task received by the poll on node C. With
     /// nodes 0..N, sample i uses A = i, B = i + 1, C = i + 2 (mod N): with three nodes every
-    /// hop crosses nodes; with two, C is A. A few lanes run at once, each with its own machine
-    /// and activities so that its long polls only get its own tasks.
+    /// hop crosses nodes; with two, C is A. `--in-flight` lanes (4) run at once, each with its
+    /// own machine and activities so that its long polls only get its own tasks.
     pub async fn xcallback(&self) -> anyhow::Result<String> {
-        const LANES: usize = 4;
+        let lanes_wanted = usize::from(self.args.in_flight);
         let nodes = self.sfn.endpoints();
         ensure!(
             nodes >= 2,
@@ -297,7 +297,7 @@ impl Bench<'_> {
         );
         let n = self.args.scaled(400);
         let mut lanes = Vec::new();
-        for lane in 0..LANES.min(n) {
+        for lane in 0..lanes_wanted.min(n) {
             let first = self.activity_arn(&format!("xcallback{lane}-first")).await?;
             let second = self
                 .activity_arn(&format!("xcallback{lane}-second"))
