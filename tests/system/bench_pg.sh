@@ -4,8 +4,11 @@
 #   2. PostgreSQL, one node (n1) on a fresh database;
 #   3. PostgreSQL, three nodes (n1..n3) on another fresh database, baton-bench spreading its
 #      requests over the three endpoints round-robin, plus `xcallback` (callback across nodes).
-# Workloads: start, transitions, callback (and xcallback with three nodes). Prints each
-# baton-bench output, then one table; drops the databases and stops every process it started.
+# Workloads: start, transitions, callback; with three nodes also xcallback (callback across
+# nodes, 4 executions in flight) and xcallback1 (the same, one at a time). Each workload is
+# one baton-bench run; prints its line, then a table of the figures and one of the CPU time
+# the nodes and PostgreSQL used per workload. Drops the databases and stops every process it
+# started.
 # Extra arguments go to baton-bench, e.g.: tests/system/bench_pg.sh --scale 0.2
 # Environment: PG_HOST (127.0.0.1), PG_PORT (5432), PG_USER (postgres);
 # CARGO_TARGET_DIR (default /work/target-bench); BENCH_BUILD=0 skips the build;
@@ -24,6 +27,7 @@ BATON="$TARGET/release/baton"
 BENCH="$TARGET/release/baton-bench"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/baton-bench-pg-XXXXXX")"
 PIDS=()
+DB=""
 DATABASES=()
 
 psql_admin() {
@@ -54,13 +58,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# fresh_database SUFFIX: creates an empty database; sets URL.
+# fresh_database SUFFIX: creates an empty database; sets DB and URL.
 fresh_database() {
-  local db="baton_bench_$$_$1"
-  DATABASES+=("$db")
-  psql_admin "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)"
-  psql_admin "CREATE DATABASE \"$db\""
-  URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$db"
+  DB="baton_bench_$$_$1"
+  DATABASES+=("$DB")
+  psql_admin "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)"
+  psql_admin "CREATE DATABASE \"$DB\""
+  URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$DB"
 }
 
 # start_node NAME [baton serve flags...]: starts a node on a free loopback port; appends its
@@ -93,30 +97,66 @@ node_flags() {
 }
 
 FAILED=0
-# run_bench CONFIG WORKLOADS [extra baton-bench arguments]
+CPU_TABLE="$WORK/cpu"
+: >"$CPU_TABLE"
+TICK="$(getconf CLK_TCK)"
+
+# cpu_ticks: CPU ticks (user + system) used so far by the nodes and by the PostgreSQL
+# backends serving the current database ($DB, none for SQLite), as "NODES POSTGRES".
+cpu_ticks() {
+  local nodes=0 pg=0 pid
+  for pid in "${PIDS[@]}"; do
+    nodes=$((nodes + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  if [ -n "$DB" ]; then
+    for pid in $(psql -X -At -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres \
+        -c "SELECT pid FROM pg_stat_activity WHERE datname = '$DB'"); do
+      pg=$((pg + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+    done
+  fi
+  echo "$nodes $pg"
+}
+
+# run_bench CONFIG LABEL WORKLOAD [extra baton-bench arguments]: one workload; its line goes
+# to CONFIG.out as "LABEL: ...", its CPU use to the CPU table.
 run_bench() {
-  local config="$1" workloads="$2"
-  shift 2
-  local load
+  local config="$1" label="$2" workload="$3"
+  shift 3
+  local load before after began ended line
   load="$(uptime | sed 's/.*load average: //')"
-  echo "$load" >"$WORK/$config.load"
-  echo "== $config: $ENDPOINTS (load average before: $load)"
-  "$BENCH" --endpoint "$ENDPOINTS" --workload "$workloads" --timeout 300 "$@" \
-    | tee "$WORK/$config.out" || FAILED=1
+  [ -f "$WORK/$config.load" ] || echo "$load" >"$WORK/$config.load"
+  echo "== $config $label (load average $load)"
+  before="$(cpu_ticks)"
+  began="$(date +%s.%N)"
+  if ! line="$("$BENCH" --endpoint "$ENDPOINTS" --workload "$workload" --timeout 300 "$@" \
+      | grep -v '^endpoints: ')"; then
+    FAILED=1
+  fi
+  ended="$(date +%s.%N)"
+  after="$(cpu_ticks)"
+  line="$label: ${line#*: }"
+  echo "$line" | tee -a "$WORK/$config.out"
+  read -r nodes0 pg0 <<<"$before"
+  read -r nodes1 pg1 <<<"$after"
+  awk -v c="$config" -v w="$label" -v t0="$began" -v t1="$ended" -v n="$((nodes1 - nodes0))" \
+    -v p="$((pg1 - pg0))" -v hz="$TICK" -v cores="$(nproc)" 'BEGIN {
+      wall = t1 - t0; printf "%-10s | %-11s | %7.2f | %10.2f | %10.2f | %5.0f%%\n",
+        c, w, wall, n / hz, p / hz, 100 * (n + p) / hz / (wall * cores) }' >>"$CPU_TABLE"
 }
 
 for config in $CONFIGS; do
   ENDPOINTS=""
   case "$config" in
     sqlite)
+      DB=""
       start_node sqlite
-      run_bench sqlite start,transitions,callback "$@"
+      for w in start transitions callback; do run_bench sqlite "$w" "$w" "$@"; done
       ;;
     pg1)
       fresh_database 1
       # shellcheck disable=SC2046
       start_node pg1-n1 --database "$URL" $(node_flags n1)
-      run_bench pg1 start,transitions,callback "$@"
+      for w in start transitions callback; do run_bench pg1 "$w" "$w" "$@"; done
       ;;
     pg3)
       if [ "$HAS_NODE_ID" != 1 ]; then
@@ -127,7 +167,9 @@ for config in $CONFIGS; do
       for n in 1 2 3; do
         start_node "pg3-n$n" --database "$URL" --node-id "n$n"
       done
-      run_bench pg3 start,transitions,callback,xcallback "$@"
+      for w in start transitions callback xcallback; do run_bench pg3 "$w" "$w" "$@"; done
+      # The same with one execution at a time: the path's own latency, without queueing.
+      run_bench pg3 xcallback1 xcallback --in-flight 1 "$@"
       ;;
     *) echo "unknown configuration $config"; exit 2 ;;
   esac
@@ -153,9 +195,9 @@ field() {
 
 echo
 echo "cores: $(nproc); baton-bench arguments: ${*:-(none)}"
-printf '%-10s | %-9s | %-13s | %-13s | %-19s | %-19s | %s\n' \
+printf '%-10s | %-9s | %-13s | %-12s | %-19s | %-19s | %-19s | %s\n' \
   config "start/s" "transitions/s" "executions/s" "callback p50/p99" "xcallback p50/p99" \
-  "load before (1/5/15 min)"
+  "xcallback 1 p50/p99" "load before (1/5/15 min)"
 for config in $CONFIGS; do
   out="$WORK/$config.out"
   [ -f "$out" ] || continue
@@ -166,7 +208,15 @@ for config in $CONFIGS; do
   cb99="$(field "$out" callback 'p99=[0-9.]+ms')"
   xcb50="$(field "$out" xcallback 'p50=[0-9.]+ms')"
   xcb99="$(field "$out" xcallback 'p99=[0-9.]+ms')"
-  printf '%-10s | %-9s | %-13s | %-13s | %-19s | %-19s | %s\n' "$config" "$start" \
-    "$transitions" "$executions" "$cb50 / $cb99" "$xcb50 / $xcb99" "$(cat "$WORK/$config.load")"
+  one50="$(field "$out" xcallback1 'p50=[0-9.]+ms')"
+  one99="$(field "$out" xcallback1 'p99=[0-9.]+ms')"
+  printf '%-10s | %-9s | %-13s | %-12s | %-19s | %-19s | %-19s | %s\n' "$config" "$start" \
+    "$transitions" "$executions" "$cb50 / $cb99" "$xcb50 / $xcb99" "$one50 / $one99" \
+    "$(cat "$WORK/$config.load")"
 done
+echo
+echo "CPU seconds per workload (nodes: every baton serve; postgres: the backends of its database;"
+echo "busy: both over cores x wall; the rest is baton-bench, other processes and idle)"
+printf '%-10s | %-11s | %7s | %10s | %10s | %s\n' config workload "wall s" "nodes s" "postgres s" busy
+cat "$CPU_TABLE"
 exit "$FAILED"
