@@ -117,6 +117,14 @@ cpu_ticks() {
   echo "$nodes $pg"
 }
 
+# transactions: transactions committed or rolled back in $DB so far (0 for SQLite). The
+# statistics reach pg_stat_database within about a second of a backend going idle.
+transactions() {
+  if [ -z "$DB" ]; then echo 0; return; fi
+  psql -X -At -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres \
+    -c "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$DB'"
+}
+
 # run_bench CONFIG LABEL WORKLOAD [extra baton-bench arguments]: one workload; its line goes
 # to CONFIG.out as "LABEL: ...", its CPU use to the CPU table.
 run_bench() {
@@ -127,6 +135,8 @@ run_bench() {
   [ -f "$WORK/$config.load" ] || echo "$load" >"$WORK/$config.load"
   echo "== $config $label (load average $load)"
   before="$(cpu_ticks)"
+  local tx0 tx1
+  tx0="$(transactions)"
   began="$(date +%s.%N)"
   if ! line="$("$BENCH" --endpoint "$ENDPOINTS" --workload "$workload" --timeout 300 "$@" \
       | grep -v '^endpoints: ')"; then
@@ -134,14 +144,17 @@ run_bench() {
   fi
   ended="$(date +%s.%N)"
   after="$(cpu_ticks)"
+  [ -n "$DB" ] && sleep 1.5
+  tx1="$(transactions)"
   line="$label: ${line#*: }"
   echo "$line" | tee -a "$WORK/$config.out"
   read -r nodes0 pg0 <<<"$before"
   read -r nodes1 pg1 <<<"$after"
   awk -v c="$config" -v w="$label" -v t0="$began" -v t1="$ended" -v n="$((nodes1 - nodes0))" \
-    -v p="$((pg1 - pg0))" -v hz="$TICK" -v cores="$(nproc)" 'BEGIN {
-      wall = t1 - t0; printf "%-10s | %-11s | %7.2f | %10.2f | %10.2f | %5.0f%%\n",
-        c, w, wall, n / hz, p / hz, 100 * (n + p) / hz / (wall * cores) }' >>"$CPU_TABLE"
+    -v p="$((pg1 - pg0))" -v hz="$TICK" -v cores="$(nproc)" -v tx="$((tx1 - tx0))" 'BEGIN {
+      wall = t1 - t0; printf "%-10s | %-11s | %7.2f | %10.2f | %10.2f | %5.0f%% | %s\n",
+        c, w, wall, n / hz, p / hz, 100 * (n + p) / hz / (wall * cores), tx ? tx : "-" }' \
+    >>"$CPU_TABLE"
 }
 
 for config in $CONFIGS; do
@@ -216,7 +229,9 @@ for config in $CONFIGS; do
 done
 echo
 echo "CPU seconds per workload (nodes: every baton serve; postgres: the backends of its database;"
-echo "busy: both over cores x wall; the rest is baton-bench, other processes and idle)"
-printf '%-10s | %-11s | %7s | %10s | %10s | %s\n' config workload "wall s" "nodes s" "postgres s" busy
+echo "busy: both over cores x wall; the rest is baton-bench, other processes and idle;"
+echo "transactions: committed or rolled back in the database, reads included)"
+printf '%-10s | %-11s | %7s | %10s | %10s | %6s | %s\n' config workload "wall s" "nodes s" \
+  "postgres s" busy transactions
 cat "$CPU_TABLE"
 exit "$FAILED"
