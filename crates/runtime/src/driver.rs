@@ -254,6 +254,9 @@ impl Inner {
     /// Cluster mode: gives up ownership of executions no longer cached here, so that events
     /// for them are applied wherever they arrive instead of queued for this node.
     fn release_all(&self, evicted: Vec<Arc<str>>) {
+        if evicted.is_empty() {
+            return;
+        }
         let (Some(node), Some(inner)) = (&self.node, self.this.upgrade()) else {
             return;
         };
@@ -1005,7 +1008,8 @@ impl Inner {
     }
 }
 
-/// Drops the least recently used idle cells until `capacity` remain; returns their ARNs.
+/// Drops the least recently used idle cells until `capacity` remain; returns the ARNs of those
+/// that held a running execution (the ones a node owns).
 fn evict(slots: &mut HashMap<Arc<str>, Arc<SlotCell>>, capacity: usize) -> Vec<Arc<str>> {
     let mut idle: Vec<(u64, Arc<str>)> = slots
         .iter()
@@ -1016,8 +1020,12 @@ fn evict(slots: &mut HashMap<Arc<str>, Arc<SlotCell>>, capacity: usize) -> Vec<A
     let excess = slots.len().saturating_sub(capacity);
     let mut evicted = Vec::with_capacity(excess);
     for (_, arn) in idle.into_iter().take(excess) {
-        slots.remove(&arn);
-        evicted.push(arn);
+        let running = slots
+            .remove(&arn)
+            .is_some_and(|cell| cell.slot.try_lock().is_ok_and(|slot| slot.is_some()));
+        if running {
+            evicted.push(arn);
+        }
     }
     evicted
 }

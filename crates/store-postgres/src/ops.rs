@@ -809,8 +809,10 @@ pub(crate) async fn apply_commit<C: GenericClient>(
                 record.error.clone_from(&outcome.error);
                 record.cause.clone_from(&outcome.cause);
             }
-            let Some(id) = insert_execution(tx, &record, next_seq, guard.owner.as_deref()).await?
-            else {
+            // An execution that ends in its first step needs no owner (as a terminal update
+            // clears it).
+            let owner = guard.owner.as_deref().filter(|_| !terminal);
+            let Some(id) = insert_execution(tx, &record, next_seq, owner).await? else {
                 return Err(Fault::Store(Error::AlreadyExists(arn.clone())));
             };
             if inbox.seq != 0 {
@@ -912,11 +914,15 @@ pub(crate) async fn apply_commit<C: GenericClient>(
         );
     }
 
+    // A new execution has no timers or earlier tasks to clean up when it ends at once.
+    let starting = commit.start.is_some();
     if terminal {
-        pipeline.push(
-            "DELETE FROM timers WHERE execution_id = $1",
-            vec![Box::new(id)],
-        );
+        if !starting {
+            pipeline.push(
+                "DELETE FROM timers WHERE execution_id = $1",
+                vec![Box::new(id)],
+            );
+        }
     } else {
         // Set, then delete, as the contract orders them; a timer set twice keeps its last due
         // time (one row may be upserted only once per statement).
@@ -1023,7 +1029,7 @@ pub(crate) async fn apply_commit<C: GenericClient>(
         );
     }
 
-    if terminal {
+    if terminal && !(starting && commit.tasks_insert.is_empty()) {
         pipeline.push(
             "UPDATE tasks SET state = 'CLOSED' WHERE execution_id = $1 AND state <> 'CLOSED'",
             vec![Box::new(id)],

@@ -239,25 +239,24 @@ impl PgStore {
         self.retry(move |c, _| {
             let (node, arn) = (node.clone(), arn.clone());
             Box::pin(async move {
+                // One round trip: the update, and beside it the row as it was (a CTE's
+                // statements share one snapshot), which names the owner when it did not match.
                 let sql = format!(
-                    "UPDATE executions e SET owner_node = $1 WHERE e.arn = $3 AND {OWNABLE} AND {SELF_ALIVE} RETURNING e.id"
+                    "WITH taken AS (
+                        UPDATE executions e SET owner_node = $1
+                        WHERE e.arn = $3 AND {OWNABLE} AND {SELF_ALIVE} RETURNING e.id)
+                     SELECT EXISTS (SELECT 1 FROM taken), e.owner_node,
+                            EXISTS (SELECT 1 FROM nodes me WHERE me.node_id = $1 AND me.expires_ms > $2)
+                     FROM executions e WHERE e.arn = $3"
                 );
-                if query_opt(&c, &sql, &[&node, &now_ms, &arn]).await?.is_some() {
-                    return Ok(Ownership::Acquired);
-                }
-                let row = query_opt(
-                    &c,
-                    "SELECT e.owner_node, EXISTS (SELECT 1 FROM nodes me WHERE me.node_id = $1 AND me.expires_ms > $2)
-                     FROM executions e WHERE e.arn = $3",
-                    &[&node, &now_ms, &arn],
-                )
-                .await?;
+                let row = query_opt(&c, &sql, &[&node, &now_ms, &arn]).await?;
                 Ok(match row {
                     None => Ownership::NotFound,
-                    Some(row) if !row.get::<_, bool>(1) => Ownership::LeaseLapsed,
-                    Some(row) => match row.get::<_, Option<String>>(0) {
+                    Some(row) if row.get::<_, bool>(0) => Ownership::Acquired,
+                    Some(row) if !row.get::<_, bool>(2) => Ownership::LeaseLapsed,
+                    Some(row) => match row.get::<_, Option<String>>(1) {
                         Some(owner) => Ownership::OwnedBy(owner),
-                        // Released between the two statements: try again.
+                        // It changed hands while we looked: try again.
                         None => {
                             return Err(Fault::Store(Error::Conflict {
                                 execution_arn: arn.clone(),
@@ -456,16 +455,24 @@ impl PgStore {
         self.retry(move |c, _| {
             let node = node.clone();
             Box::pin(async move {
+                // The candidates come from two small, indexed sets (executions with queued
+                // events; running executions owned by dead nodes), never from a walk over
+                // every execution: this runs every second on every node.
                 let sql = format!(
-                    "WITH candidates AS (
+                    "WITH wanted AS (
+                        SELECT m.execution_id AS id FROM mailbox m
+                        UNION
+                        SELECT x.id FROM executions x
+                        WHERE x.owner_node IN (SELECT n.node_id FROM nodes n WHERE n.expires_ms <= $2)
+                          AND x.status = 'RUNNING'),
+                     candidates AS (
                         SELECT e.id, e.owner_node AS previous,
                                EXISTS (SELECT 1 FROM mailbox m WHERE m.execution_id = e.id) AS has_events
-                        FROM executions e
+                        FROM executions e JOIN wanted w ON w.id = e.id
                         WHERE {SELF_ALIVE}
-                          AND ((e.id IN (SELECT m.execution_id FROM mailbox m) AND {OWNABLE})
+                          AND ((EXISTS (SELECT 1 FROM mailbox m WHERE m.execution_id = e.id) AND {OWNABLE})
                                OR (e.owner_node IN (SELECT n.node_id FROM nodes n WHERE n.expires_ms <= $2)
                                    AND e.status = 'RUNNING'))
-                        ORDER BY e.id
                         LIMIT $3
                         FOR UPDATE OF e SKIP LOCKED)
                      UPDATE executions e SET owner_node = $1 FROM candidates c WHERE e.id = c.id
