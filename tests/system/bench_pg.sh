@@ -11,11 +11,11 @@
 # started.
 # Extra arguments go to baton-bench, e.g.: tests/system/bench_pg.sh --scale 0.2
 # Environment: PG_HOST (127.0.0.1), PG_PORT (5432), PG_USER (postgres);
-# CARGO_TARGET_DIR (default /work/target-bench); BENCH_BUILD=0 skips the build;
+# CARGO_TARGET_DIR (default target); BENCH_BUILD=0 skips the build;
 # BENCH_CONFIGS (default "sqlite pg1 pg3") picks the configurations.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-TARGET="${CARGO_TARGET_DIR:-/work/target-bench}"
+TARGET="${CARGO_TARGET_DIR:-target}"
 PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
 PG_USER="${PG_USER:-postgres}"
