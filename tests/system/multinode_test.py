@@ -31,8 +31,14 @@ that lost their connection to a killed node) and a missing TaskSubmitted (the ca
 overtake the function's own return). Refused duplicate
 callbacks (TaskTimedOut, InvalidToken, TaskDoesNotExist) are tolerated and counted.
 
+With --restart-postgres COMMAND the command (say `pg_ctlcluster 15 main restart`) runs once at
+about half of the activity work: the nodes must ride the outage out (their store retries) with
+the same checks on every execution, and every live node must report a healthy database on
+/health again within 60 s (what /health answered during the outage is printed).
+
 Usage: python3 tests/system/multinode_test.py [--executions 2000] [--nodes 3] [--kills 2]
            [--timeout 900] [--keep] [--database-url postgres://postgres@127.0.0.1:5432]
+           [--restart-postgres COMMAND]
 Needs psql and PostgreSQL (trust auth or a password in the URL) and boto3: if boto3 is missing,
 the script makes a venv under $CARGO_TARGET_DIR (default target/) and re-runs itself there.
 The binary is $BATON_BIN, else target/release/baton (built when missing). Loopback only. Node
@@ -53,6 +59,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 import zipfile
 
@@ -609,6 +616,9 @@ def main():
     parser.add_argument("--database-url", default=os.environ.get("BATON_MN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432"),
                         help="PostgreSQL server URL without a database name")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--restart-postgres", default=None, metavar="COMMAND",
+                        help="a shell command that restarts PostgreSQL, run once at about half of the activity work: "
+                             "every node must ride it out (no lost or duplicated transitions) and report /health ok after")
     args = parser.parse_args()
     if args.nodes < 1 or args.executions < 1:
         sys.exit("--nodes and --executions must be at least 1")
@@ -813,9 +823,61 @@ def run(args, seed, rng, began, deadline, nodes, spool, stop, failures):
         except Exception as err:
             killer_errors.append(f"killer: {err!r}")
 
+    pg_restarts = []  # (seconds into the run, seconds the command took, seconds until every live node was healthy)
+    health_seen = {}  # /health answers during the restart: status code -> count
+
+    def restarter():
+        try:
+            while workers.answered < 0.5 * all_tasks and not stop.is_set():
+                time.sleep(0.005)
+            if stop.is_set():
+                return
+            at = time.time()
+            kill_walls.append(at)  # polls answered around it may be lost like at a kill
+            log(f"restarting PostgreSQL: {args.restart_postgres}")
+            command = subprocess.Popen(args.restart_postgres, shell=True)
+            # What /health says meanwhile (informational: how long it is down depends on timing).
+            while command.poll() is None:
+                for node in cluster.live():
+                    try:
+                        with urllib.request.urlopen(node.endpoint + "/health", timeout=2) as answer:
+                            health_seen[answer.status] = health_seen.get(answer.status, 0) + 1
+                    except urllib.error.HTTPError as err:
+                        health_seen[err.code] = health_seen.get(err.code, 0) + 1
+                    except Exception:
+                        health_seen["no answer"] = health_seen.get("no answer", 0) + 1
+                time.sleep(0.05)
+            if command.returncode != 0:
+                raise RuntimeError(f"the restart command exited with {command.returncode}")
+            took = time.time() - at
+            # Every live node must report a healthy database again.
+            healthy_by = at + 60
+            while time.time() < healthy_by:
+                codes = []
+                for node in cluster.live():
+                    try:
+                        with urllib.request.urlopen(node.endpoint + "/health", timeout=2) as answer:
+                            body = json.loads(answer.read())
+                            codes.append(answer.status == 200 and body.get("database", {}).get("ok") is True)
+                    except Exception:
+                        codes.append(False)
+                if codes and all(codes):
+                    break
+                time.sleep(0.05)
+            else:
+                killer_errors.append("a node did not report a healthy database within 60 s of the PostgreSQL restart")
+            pg_restarts.append((at - began, took, time.time() - at))
+            log(f"PostgreSQL restarted in {took:.1f}s; every live node healthy {time.time() - at:.1f}s after the restart began")
+        except Exception as err:
+            killer_errors.append(f"restarter: {err!r}")
+
     run_began = time.time()
     killer_thread = threading.Thread(target=killer, daemon=True)
     killer_thread.start()
+    restarter_thread = None
+    if args.restart_postgres:
+        restarter_thread = threading.Thread(target=restarter, daemon=True)
+        restarter_thread.start()
     ids = list(range(n))
     threads = [threading.Thread(target=starter, args=(ids[k::args.starters], random.Random(seed + 500 + k)), daemon=True)
                for k in range(args.starters)]
@@ -834,7 +896,7 @@ def run(args, seed, rng, began, deadline, nodes, spool, stop, failures):
             running = len(list_all(cluster, rng, machine, "RUNNING"))
         except TimeoutError:
             running = -1
-        if running == 0 and not killer_thread.is_alive():
+        if running == 0 and not killer_thread.is_alive() and not (restarter_thread and restarter_thread.is_alive()):
             break
         if time.time() > deadline:
             failures.append(f"{running} executions still RUNNING after {args.timeout:.0f}s")
@@ -847,6 +909,10 @@ def run(args, seed, rng, began, deadline, nodes, spool, stop, failures):
     finish_secs = time.time() - run_began
     log(f"no execution running after {finish_secs:.1f}s")
     killer_thread.join(1)
+    if restarter_thread:
+        restarter_thread.join(1)
+        if not pg_restarts:
+            failures.append("the PostgreSQL restart did not happen")
     failures.extend(killer_errors)
     if len(kills) < args.kills:
         failures.append(f"only {len(kills)} of {args.kills} kills happened")
@@ -918,7 +984,9 @@ def run(args, seed, rng, began, deadline, nodes, spool, stop, failures):
     log(f"checked {n} executions in {time.time() - check_began:.1f}s")
     failures.extend(workers.errors)
     failures.extend(callbacks.errors)
-    if stats["lost_polls"] > workers.cut_polls:
+    # A claim whose COMMIT reply is lost in a PostgreSQL restart is retried and may take a
+    # second task, leaving the first to its timeout: at most one per poller per restart.
+    if stats["lost_polls"] > workers.cut_polls + len(pg_restarts) * args.workers:
         failures.append(f"{stats['lost_polls']} activity tasks were started and never answered, but only "
                         f"{workers.cut_polls} GetActivityTask calls lost their connection to a killed node")
     stop.set()
@@ -942,6 +1010,10 @@ def run(args, seed, rng, began, deadline, nodes, spool, stop, failures):
     print(f"  history              {len(reference[0])} event types (TaskSubmitted aside) checked on every execution; "
           f"{stats['lost_polls']} lost poll answers recovered by Retry ({workers.cut_polls} polls cut by kills); {stats['missing_submitted']} TaskSubmitted "
           f"overtaken by the callback")
+    if args.restart_postgres:
+        print("  PostgreSQL restart   " + ", ".join(f"at {a:.1f}s, took {t:.1f}s, nodes healthy after {h:.1f}s"
+                                                for a, t, h in pg_restarts)
+              + f"; /health during it: {health_seen}")
     total = time.time() - began
     verdict = "FAIL" if failures else "PASS"
     print(f"multinode: executions={n} nodes={len(nodes)} killed={len(kills)} restarted={len(restarts)} "
