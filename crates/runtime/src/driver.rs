@@ -15,7 +15,7 @@ use baton_interp::{Command, Entropy, Event, Execution, ExecutionInfo, Status, Tr
 use baton_store::cluster::Ownership;
 use baton_store::{
     Commit, ExecutionOutcome, ExecutionRecord, ExecutionStatus, InboxRecord, MachineType, Millis,
-    PageRequest, Store, TaskRecord, TaskState, TaskUpdate,
+    PageRequest, StateMachineRecord, Store, TaskRecord, TaskState, TaskUpdate,
 };
 use tokio::sync::{Notify, oneshot, watch};
 
@@ -23,6 +23,9 @@ use crate::codec::{self, Entry};
 use crate::dispatch::{Completion, DispatchedTask, TaskDispatcher};
 use crate::timers::Timers;
 use crate::{Clock, Error, arn};
+
+/// How long a node reuses a state machine record it read for `StartExecution`.
+const MACHINE_RECORD_TTL_MS: Millis = 1000;
 
 /// How many timers one refill reads at most.
 const REFILL_LIMIT: usize = 50_000;
@@ -54,6 +57,8 @@ pub(crate) struct Inner {
     slots: Mutex<HashMap<Arc<str>, Arc<SlotCell>>>,
     tick: AtomicU64,
     machines: Mutex<HashMap<String, Arc<StateMachine>>>,
+    /// State machine records as `StartExecution` last read them, with when.
+    machine_records: Mutex<HashMap<String, (Millis, Arc<StateMachineRecord>)>>,
     pub(crate) timers: Timers,
     activity_waiters: Mutex<HashMap<String, Arc<Notify>>>,
     finish_waiters: Mutex<HashMap<String, Vec<oneshot::Sender<()>>>>,
@@ -169,6 +174,7 @@ impl Inner {
             slots: Mutex::new(HashMap::new()),
             tick: AtomicU64::new(0),
             machines: Mutex::new(HashMap::new()),
+            machine_records: Mutex::new(HashMap::new()),
             timers: Timers::new(),
             activity_waiters: Mutex::new(HashMap::new()),
             finish_waiters: Mutex::new(HashMap::new()),
@@ -190,6 +196,39 @@ impl Inner {
             .await?
             .ok_or_else(|| Error::Internal(format!("definition {definition_id} is missing")))?;
         self.machine_from_text(definition_id, &text)
+    }
+
+    /// A state machine record for `StartExecution`: read from the store at most once per
+    /// [`MACHINE_RECORD_TTL_MS`] per node. Changes made through this runtime drop it at once;
+    /// changes made on another node show within the TTL, as AWS documents for its own
+    /// `UpdateStateMachine` ("Read consistency in Step Functions": eventually consistent, all
+    /// starts within a few seconds use the update).
+    pub(crate) async fn state_machine_record(
+        &self,
+        arn: &str,
+    ) -> Result<Option<Arc<StateMachineRecord>>, Error> {
+        let now = self.clock.now_ms();
+        if let Some((read_at, record)) = lock(&self.machine_records).get(arn)
+            && now.saturating_sub(*read_at) < MACHINE_RECORD_TTL_MS
+        {
+            return Ok(Some(Arc::clone(record)));
+        }
+        let record = self.store.get_state_machine(arn).await?.map(Arc::new);
+        let mut records = lock(&self.machine_records);
+        match &record {
+            Some(record) => {
+                records.insert(arn.to_owned(), (now, Arc::clone(record)));
+            }
+            None => {
+                records.remove(arn);
+            }
+        }
+        Ok(record)
+    }
+
+    /// Drops a cached state machine record (it was updated or deleted here).
+    pub(crate) fn forget_state_machine_record(&self, arn: &str) {
+        lock(&self.machine_records).remove(arn);
     }
 
     /// Whether the definition is cached (and therefore already in the store).

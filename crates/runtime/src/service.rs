@@ -427,13 +427,13 @@ impl Runtime {
             machine.attributes = attributes.clone();
         }
         machine.revision_id = uuid()?;
-        store
-            .update_state_machine(machine.clone())
-            .await
-            .map_err(|e| match e {
-                baton_store::Error::NotFound(_) => machine_missing(&machine.arn),
-                other => other.into(),
-            })?;
+        self.inner().forget_state_machine_record(&machine.arn);
+        let updated = store.update_state_machine(machine.clone()).await;
+        self.inner().forget_state_machine_record(&machine.arn);
+        updated.map_err(|e| match e {
+            baton_store::Error::NotFound(_) => machine_missing(&machine.arn),
+            other => other.into(),
+        })?;
         let version_arn = if request.publish {
             Some(
                 self.publish_version(&machine.arn, None, &request.version_description)
@@ -472,6 +472,7 @@ impl Runtime {
         match arn::parse_machine(machine_arn)? {
             MachineRef::Unqualified { arn } => {
                 store.delete_state_machine(&arn).await?;
+                self.inner().forget_state_machine_record(&arn);
             }
             MachineRef::Version {
                 machine_arn: unqualified,
@@ -554,7 +555,10 @@ impl Runtime {
         };
         store.create_version(version.clone()).await?;
         machine.next_version += 1;
-        store.update_state_machine(machine).await?;
+        let arn = machine.arn.clone();
+        let updated = store.update_state_machine(machine).await;
+        self.inner().forget_state_machine_record(&arn);
+        updated?;
         Ok(version)
     }
 
@@ -761,8 +765,9 @@ impl Runtime {
         }
         let input = parse_input(&input_text)?;
         let store = &self.inner().store;
-        let machine = store
-            .get_state_machine(reference.machine_arn())
+        let machine = self
+            .inner()
+            .state_machine_record(reference.machine_arn())
             .await?
             .ok_or_else(|| machine_missing(&request.state_machine_arn))?;
         let (definition, role_arn, version_arn, alias_arn) = match &reference {

@@ -391,3 +391,37 @@ async fn listing_pages_with_tokens() {
     reversed.reverse();
     assert_eq!(reversed, all);
 }
+
+#[tokio::test]
+async fn a_start_sees_every_change_made_on_the_same_node() {
+    let h = Harness::memory().await;
+    let machine = h
+        .runtime
+        .create_state_machine(create("changing", PASS))
+        .await
+        .unwrap()
+        .machine
+        .arn;
+    // The first start reads (and keeps) the record; the update must replace it at once.
+    let first = h.start(&machine, "first", "{}").await;
+    assert_eq!(first.status, ExecutionStatus::Succeeded);
+    let update = UpdateStateMachine {
+        arn: machine.clone(),
+        definition: Some(WAIT.into()),
+        ..UpdateStateMachine::default()
+    };
+    h.runtime.update_state_machine(update).await.unwrap();
+    let second = h.start(&machine, "second", "{}").await;
+    assert_eq!(second.status, ExecutionStatus::Running, "{second:?}");
+    h.runtime.delete_state_machine(&machine).await.unwrap();
+    let request = StartExecution {
+        state_machine_arn: machine.clone(),
+        name: Some("third".into()),
+        input: None,
+    };
+    let gone = h.runtime.start_execution(request).await;
+    assert!(
+        matches!(gone, Err(Error::StateMachineDoesNotExist(_))),
+        "{gone:?}"
+    );
+}

@@ -229,3 +229,32 @@ async fn a_dead_node_is_taken_over() {
     check_all(&b, &executions).await;
     db.drop_schema().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_on_one_node_reaches_starts_on_another_within_a_second() {
+    let Some(db) = Db::new("an_update_on_one_node_reaches_starts_on_another_within_a_second")
+    else {
+        return;
+    };
+    let a = db.node("a", 10_000).await;
+    let b = db.node("b", 10_000).await;
+    let pass = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#;
+    let machine = a.machine("changing", pass).await;
+    // `b` reads the record (and may keep it for up to a second, as AWS's own starts may use
+    // the previous definition shortly after an update).
+    assert_eq!(
+        b.start(&machine, "before", "{}").await.status,
+        ExecutionStatus::Succeeded
+    );
+    let update = baton_runtime::UpdateStateMachine {
+        arn: machine.clone(),
+        definition: Some(wait.into()),
+        ..Default::default()
+    };
+    a.runtime.update_state_machine(update).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let after = b.start(&machine, "after", "{}").await;
+    assert_eq!(after.status, ExecutionStatus::Running, "{after:?}");
+    db.drop_schema().await;
+}
