@@ -82,6 +82,8 @@ pub(crate) struct Live {
     express: bool,
     /// The next inbox sequence number (the commit fence).
     seq: u64,
+    /// The time of the last step (history timestamps never go back).
+    last_ms: Millis,
 }
 
 /// A precondition checked under the execution's lock before an event is fed.
@@ -358,6 +360,7 @@ impl Inner {
         let input: serde_json::Value = serde_json::from_str(&record.input).map_err(|e| {
             Error::Internal(format!("{execution_arn}: stored input is not JSON: {e}"))
         })?;
+        let last_ms = inbox.last().map_or(record.start_ms, |entry| entry.now_ms);
         let mut entries = Vec::with_capacity(inbox.len());
         for (position, entry) in inbox.iter().enumerate() {
             if entry.seq != position as u64 {
@@ -401,6 +404,7 @@ impl Inner {
             execution,
             express: record.kind == MachineType::Express,
             seq: record.seq,
+            last_ms,
         })
     }
 
@@ -521,6 +525,7 @@ impl Inner {
         self.commit(commit, Vec::new()).await?;
         self.commits.fetch_add(1, Ordering::Relaxed);
         live.seq += 1;
+        live.last_ms = now;
         let terminal = status.is_terminal();
         *slot = (!terminal).then_some(live);
         drop(slot);
@@ -605,6 +610,7 @@ impl Inner {
                 execution,
                 express,
                 seq: 1,
+                last_ms: now,
             });
         }
         drop(slot);
@@ -678,7 +684,7 @@ impl Inner {
                 }
             }
         }
-        match self.step(&arn, &mut slot, event, Vec::new()).await? {
+        match self.step(&arn, &mut slot, event, None).await? {
             Some(stepped) => {
                 drop(slot);
                 self.after_commit(&arn, &stepped.transition, stepped.status.is_terminal());
@@ -793,7 +799,10 @@ impl Inner {
                     continue;
                 }
             };
-            match self.step(arn, slot, event, vec![queued.id]).await? {
+            match self
+                .step(arn, slot, event, Some((queued.id, queued.created_ms)))
+                .await?
+            {
                 Some(stepped) => {
                     self.after_commit(arn, &stepped.transition, stepped.status.is_terminal())
                 }
@@ -807,19 +816,28 @@ impl Inner {
     }
 
     /// Feeds one event to a cached execution and commits the step (consuming the mailbox
-    /// events `consume`). `None` when the interpreter had nothing to do with it. On failure
+    /// event `queued`, with the time it was queued). `None` when the interpreter had nothing to do with it. On failure
     /// or at the end of the execution the cached state is dropped.
     async fn step(
         &self,
         arn: &Arc<str>,
         slot: &mut Option<Live>,
         event: Event,
-        consume: Vec<i64>,
+        queued: Option<(i64, Millis)>,
     ) -> Result<Option<Stepped>, Error> {
         let Some(live) = slot.as_mut() else {
             return Ok(None);
         };
-        let now = self.clock.now_ms();
+        let wall = self.clock.now_ms();
+        // A queued event happened when it was queued (a callback another node received, a
+        // task claimed there): its step takes that time, never earlier than the last step.
+        let (now, consume) = match queued {
+            Some((id, queued_ms)) => (
+                queued_ms.max(live.last_ms).min(wall).max(live.last_ms),
+                vec![id],
+            ),
+            None => (wall, Vec::new()),
+        };
         let entropy = entropy()?;
         let open_before = live.execution.open_tasks();
         let inbox_event = codec::encode_event(&event);
@@ -870,6 +888,7 @@ impl Inner {
         }
         self.commits.fetch_add(1, Ordering::Relaxed);
         live.seq += 1;
+        live.last_ms = now;
         if status.is_terminal() {
             *slot = None;
         }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use baton_runtime::{ClusterConfig, Config, ManualClock, Runtime, SystemClock};
+use baton_runtime::{Clock, ClusterConfig, Config, ManualClock, Runtime, SystemClock};
 use baton_store::{ExecutionStatus, Store};
 use baton_store_postgres::{Options, PgStore};
 
@@ -215,18 +215,63 @@ async fn a_dead_node_is_taken_over() {
         .await;
     let mut executions = Vec::new();
     for i in 0..10 {
-        // Owned by `a`: its timers are in `a`'s memory and its tasks will be claimed on `b`.
-        executions.push(
-            a.start(&machine, &format!("e{i}"), r#"{"wait":1}"#)
-                .await
-                .arn,
-        );
+        // Owned by `a`: half wait on a timer in `a`'s memory, half have an activity task
+        // scheduled already, which `b` hands out while `a`'s lease still runs.
+        let input = if i % 2 == 0 {
+            r#"{"wait":1}"#
+        } else {
+            r#"{"wait":0}"#
+        };
+        executions.push(a.start(&machine, &format!("e{i}"), input).await.arn);
     }
     // `a` dies without a word: no more lease renewals, timers or sweeps.
     a.runtime.shutdown();
     drop(a);
-    work(&b, &b, &activity, 20).await;
+    // Tasks claimed on `b` while `a`'s lease still runs wait in `a`'s mailbox until `b` takes
+    // the executions over; their ActivityStarted must keep the time of the claim.
+    let mut received = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while received.len() < 20 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} tasks came",
+            received.len()
+        );
+        let Some(task) = b
+            .runtime
+            .get_activity_task(&activity, None, Duration::from_secs(1))
+            .await
+            .unwrap()
+        else {
+            continue;
+        };
+        received.push((task.token.clone(), SystemClock.now_ms()));
+        b.runtime
+            .send_task_success(&task.token, &task.input)
+            .await
+            .unwrap();
+    }
     check_all(&b, &executions).await;
+    // Per execution, its tasks in the order the worker got them.
+    let mut by_execution: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for (token, received_ms) in received {
+        let task = b.store.get_task(&token).await.unwrap().unwrap();
+        by_execution
+            .entry(task.execution_arn)
+            .or_default()
+            .push(received_ms);
+    }
+    for (arn, received) in by_execution {
+        let events = b.history(&arn).await;
+        let started = events.iter().filter(|e| e.event_type == "ActivityStarted");
+        for (event, received_ms) in started.zip(&received) {
+            assert!(
+                event.timestamp_ms <= *received_ms,
+                "{arn}: ActivityStarted at {}, the worker had the task at {received_ms}",
+                event.timestamp_ms
+            );
+        }
+    }
     db.drop_schema().await;
 }
 
