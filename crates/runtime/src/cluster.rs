@@ -22,7 +22,6 @@ use baton_store::cluster::{Cluster, Runnable, Wakeup};
 use tokio::sync::watch;
 
 use crate::Error;
-use crate::dispatch::DispatchedTask;
 use crate::driver::Inner;
 
 /// How many executions one sweep claims at a time.
@@ -164,20 +163,7 @@ impl Inner {
             .is_some_and(|previous| previous != node.id)
         {
             match node.cluster.tasks_to_dispatch_of(arn).await {
-                Ok(tasks) => {
-                    for task in tasks {
-                        let input =
-                            serde_json::from_str(&task.input).unwrap_or(serde_json::Value::Null);
-                        self.dispatch(DispatchedTask {
-                            execution_arn: task.execution_arn,
-                            task_id: task.task_id,
-                            token: task.token,
-                            state_name: task.state_name,
-                            resource: task.resource,
-                            input,
-                        });
-                    }
-                }
+                Ok(tasks) => tasks.into_iter().for_each(|task| self.dispatch_again(task)),
                 Err(error) => eprintln!("baton: node {}: tasks of {arn}: {error}", node.id),
             }
         }

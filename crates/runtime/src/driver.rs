@@ -945,6 +945,19 @@ impl Inner {
         self.dispatcher.dispatch(task, completion);
     }
 
+    /// Hands a stored, unacknowledged integration task to the dispatcher again.
+    pub(crate) fn dispatch_again(&self, task: TaskRecord) {
+        let input = serde_json::from_str(&task.input).unwrap_or(serde_json::Value::Null);
+        self.dispatch(DispatchedTask {
+            execution_arn: task.execution_arn,
+            task_id: task.task_id,
+            token: task.token,
+            state_name: task.state_name,
+            resource: task.resource,
+            input,
+        });
+    }
+
     /// Hands every unacknowledged integration task to the dispatcher again (after a restart).
     pub(crate) async fn redispatch(&self) -> Result<usize, Error> {
         let mut page = PageRequest::first(1000);
@@ -952,15 +965,7 @@ impl Inner {
         loop {
             let result = self.store.tasks_to_dispatch(page.clone()).await?;
             for task in result.items {
-                let input = serde_json::from_str(&task.input).unwrap_or(serde_json::Value::Null);
-                self.dispatch(DispatchedTask {
-                    execution_arn: task.execution_arn,
-                    task_id: task.task_id,
-                    token: task.token,
-                    state_name: task.state_name,
-                    resource: task.resource,
-                    input,
-                });
+                self.dispatch_again(task);
                 count += 1;
             }
             match result.next {
