@@ -164,14 +164,13 @@ impl Inner {
         {
             match node.cluster.tasks_to_dispatch_of(arn).await {
                 Ok(tasks) => tasks.into_iter().for_each(|task| self.dispatch_again(task)),
-                Err(error) => eprintln!("baton: node {}: tasks of {arn}: {error}", node.id),
+                Err(error) => {
+                    tracing::warn!(node = %node.id, execution = arn, %error, "cannot read the tasks of a taken-over execution")
+                }
             }
         }
         if let Err(error) = self.drain(arn).await {
-            eprintln!(
-                "baton: node {}: applying queued events of {arn}: {error}",
-                node.id
-            );
+            tracing::warn!(node = %node.id, execution = arn, %error, "cannot apply queued events");
         }
     }
 
@@ -201,7 +200,7 @@ impl Inner {
                     let inner = Arc::clone(self);
                     tokio::spawn(async move {
                         if let Err(error) = inner.drain(&arn).await {
-                            eprintln!("baton: applying queued events of {arn}: {error}");
+                            tracing::warn!(execution = %arn, %error, "cannot apply queued events");
                         }
                     });
                 }
@@ -216,7 +215,7 @@ impl Inner {
         let inner = Arc::clone(self);
         tokio::spawn(async move {
             if let Err(error) = inner.sweep().await {
-                eprintln!("baton: sweep: {error}");
+                tracing::warn!(%error, "sweep failed");
             }
         });
     }
@@ -228,17 +227,17 @@ pub(crate) fn spawn_loops(inner: &Arc<Inner>) {
     let lease_every = Duration::from_millis(u64::try_from(node.lease_ms / 3).unwrap_or(1000));
     every(inner, lease_every, |inner| async move {
         if let Err(error) = inner.renew_lease().await {
-            eprintln!("baton: renewing the lease: {error}");
+            tracing::warn!(%error, "cannot renew the lease");
         }
     });
     every(inner, node.sweep_every, |inner| async move {
         if let Err(error) = inner.sweep().await {
-            eprintln!("baton: sweep: {error}");
+            tracing::warn!(%error, "sweep failed");
         }
     });
     every(inner, node.timer_poll, |inner| async move {
         if let Err(error) = inner.claim_timers().await {
-            eprintln!("baton: claiming timers: {error}");
+            tracing::warn!(%error, "cannot claim due timers");
         }
     });
     tokio::spawn(listen(Arc::downgrade(inner), inner.shutdown.subscribe()));
@@ -285,7 +284,7 @@ async fn listen(inner: Weak<Inner>, mut shutdown: watch::Receiver<bool>) {
         let mut stream = match subscribed {
             Ok(stream) => stream,
             Err(error) => {
-                eprintln!("baton: listening for wake-ups: {error}");
+                tracing::warn!(%error, "cannot listen for wake-ups");
                 drop(runtime);
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}

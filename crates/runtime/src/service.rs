@@ -1245,9 +1245,9 @@ impl Runtime {
                     .await?;
                 if let Some(task) = claimed {
                     if let Err(error) = inner.drain(&task.execution_arn).await {
-                        eprintln!(
-                            "baton: applying the start of an activity task of {}: {error}",
-                            task.execution_arn
+                        tracing::warn!(
+                            execution = %task.execution_arn, %error,
+                            "cannot apply the start of an activity task"
                         );
                     }
                     return Ok(Some(ActivityTask {
