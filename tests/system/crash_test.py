@@ -32,26 +32,7 @@ import tempfile
 import threading
 import time
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
-
-
-def ensure_boto3():
-    try:
-        import boto3  # noqa: F401
-        return
-    except ImportError:
-        pass
-    venv = os.path.join(TARGET, "system-venv")
-    python = os.path.join(venv, "bin", "python")
-    if os.environ.get("BATON_CRASH_TEST_IN_VENV"):
-        sys.exit("boto3 is still missing inside " + venv)
-    if not os.path.exists(python):
-        subprocess.check_call([sys.executable, "-m", "venv", venv])
-    subprocess.check_call([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "boto3"])
-    os.environ["BATON_CRASH_TEST_IN_VENV"] = "1"
-    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
-
+from harness import ensure_boto3, find_binary, free_port, log
 
 ensure_boto3()
 
@@ -63,22 +44,7 @@ ROLE = "arn:aws:iam::000000000000:role/crash-test"
 TRANSIENT = (botocore.exceptions.BotoCoreError,)
 
 
-def log(*parts):
-    print(time.strftime("%H:%M:%S"), *parts, flush=True)
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def find_binary():
-    binary = os.environ.get("BATON_BIN") or os.path.join(TARGET, "release", "baton")
-    if not os.path.exists(binary):
-        log("building", binary)
-        subprocess.check_call(["cargo", "build", "--release", "-p", "baton-cli"], cwd=REPO)
-    return binary
 
 
 class Server:

@@ -52,7 +52,6 @@ import queue
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -63,26 +62,7 @@ import urllib.error
 import urllib.request
 import zipfile
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
-
-
-def ensure_boto3():
-    try:
-        import boto3  # noqa: F401
-        return
-    except ImportError:
-        pass
-    venv = os.path.join(TARGET, "system-venv")
-    python = os.path.join(venv, "bin", "python")
-    if os.environ.get("BATON_MULTINODE_TEST_IN_VENV"):
-        sys.exit("boto3 is still missing inside " + venv)
-    if not os.path.exists(python):
-        subprocess.check_call([sys.executable, "-m", "venv", venv])
-    subprocess.check_call([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "boto3"])
-    os.environ["BATON_MULTINODE_TEST_IN_VENV"] = "1"
-    os.execv(python, [python, os.path.abspath(__file__)] + sys.argv[1:])
-
+from harness import ensure_boto3, find_binary, free_port, log, now_str
 
 ensure_boto3()
 
@@ -114,27 +94,8 @@ def handler(event, context):
 '''
 
 
-def now_str(t=None):
-    t = time.time() if t is None else t
-    return time.strftime("%H:%M:%S", time.localtime(t)) + f".{int(t * 1000) % 1000:03d}"
 
 
-def log(*parts):
-    print(now_str(), *parts, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def find_binary():
-    binary = os.environ.get("BATON_BIN") or os.path.join(TARGET, "release", "baton")
-    if not os.path.exists(binary):
-        log("building", binary)
-        subprocess.check_call(["cargo", "build", "--release", "-p", "baton-cli"], cwd=REPO)
-    return binary
 
 
 def psql(base_url, sql):
