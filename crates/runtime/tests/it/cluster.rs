@@ -79,6 +79,16 @@ const WORK: &str = r#"{"StartAt":"Wait","States":{
   "Work":{"Type":"Task","Resource":"ACTIVITY","ResultPath":"$.result","Next":"Again"},
   "Again":{"Type":"Task","Resource":"ACTIVITY","ResultPath":"$.again","End":true}}}"#;
 
+/// Two nodes `a` and `b` with the given lease, the activity `work` and a machine `name` running
+/// [`WORK`] on it.
+async fn two_nodes(db: &Db, lease_ms: u64, name: &str) -> (Harness, Harness, String, String) {
+    let a = db.node("a", lease_ms).await;
+    let b = db.node("b", lease_ms).await;
+    let activity = a.activity("work").await;
+    let machine = a.machine(name, &WORK.replace("ACTIVITY", &activity)).await;
+    (a, b, activity, machine)
+}
+
 /// Answers activity tasks polled on `poll` with `send`, until `count` were answered.
 async fn work(poll: &Harness, send: &Harness, activity: &str, count: usize) {
     let mut answered = 0;
@@ -139,12 +149,7 @@ async fn callbacks_and_activity_tasks_cross_nodes() {
     let Some(db) = Db::new("callbacks_and_activity_tasks_cross_nodes") else {
         return;
     };
-    let a = db.node("a", 10_000).await;
-    let b = db.node("b", 10_000).await;
-    let activity = a.activity("work").await;
-    let machine = a
-        .machine("cross", &WORK.replace("ACTIVITY", &activity))
-        .await;
+    let (a, b, activity, machine) = two_nodes(&db, 10_000, "cross").await;
     let mut executions = Vec::new();
     for i in 0..20 {
         let starter = if i % 2 == 0 { &a } else { &b };
@@ -164,12 +169,7 @@ async fn racing_callbacks_apply_once() {
     let Some(db) = Db::new("racing_callbacks_apply_once") else {
         return;
     };
-    let a = db.node("a", 10_000).await;
-    let b = db.node("b", 10_000).await;
-    let activity = a.activity("work").await;
-    let machine = a
-        .machine("race", &WORK.replace("ACTIVITY", &activity))
-        .await;
+    let (a, b, activity, machine) = two_nodes(&db, 10_000, "race").await;
     let mut executions = Vec::new();
     for i in 0..10 {
         executions.push(
@@ -207,12 +207,7 @@ async fn a_dead_node_is_taken_over() {
     let Some(db) = Db::new("a_dead_node_is_taken_over") else {
         return;
     };
-    let a = db.node("a", 600).await;
-    let b = db.node("b", 600).await;
-    let activity = a.activity("work").await;
-    let machine = a
-        .machine("dead", &WORK.replace("ACTIVITY", &activity))
-        .await;
+    let (a, b, activity, machine) = two_nodes(&db, 600, "dead").await;
     let mut executions = Vec::new();
     for i in 0..10 {
         // Owned by `a`: half wait on a timer in `a`'s memory, half have an activity task
